@@ -1,8 +1,12 @@
 #include "sami/cursor.h"
 
+/* A NULL input becomes an empty window over a real object, so that no pointer
+ * arithmetic is ever done on NULL (UB even for an offset of 0). */
+static const uint8_t sami_rd_empty[1];
+
 void sami_rd_init(struct sami_rd *r, const void *buf, size_t len, struct sami_err *err)
 {
-    r->p = (const uint8_t *)buf;
+    r->p = buf ? (const uint8_t *)buf : sami_rd_empty;
     r->len = buf ? len : 0;
     r->pos = 0;
     r->origin = 0;
