@@ -1,6 +1,6 @@
 /* IEEE 802.1Qbg-2012 EVB TLV (LLDP org TLV 00-80-C2 / 0x0D). Bit positions
  * checked against lldpad's ratified-standard module (include/lldp_evb22.h)
- * and a real lldpad capture; see docs/protocol/50-lldp.md. */
+ * and a real lldpad capture; see docs/PROTOCOL.md section 5. */
 #include "sami/evb.h"
 
 void sami_evb_unpack(const uint8_t in[SAMI_EVB_INFO_LEN], struct sami_evb *out)

@@ -24,8 +24,17 @@ struct sami_doc_vector {
     int line;
 };
 
-/* Returns the number of vectors, or -1 (with a message on stderr). */
-static inline int sami_doc_load(const char *path, struct sami_doc_vector *v, int max)
+static inline int sami_doc_name_has_prefix(const char *name, const char *p1, const char *p2)
+{
+    if (!p1 && !p2)
+        return 1;
+    return (p1 && strncmp(name, p1, strlen(p1)) == 0) || (p2 && strncmp(name, p2, strlen(p2)) == 0);
+}
+
+/* Loads the vectors whose names start with p1 or p2 (both NULL: all), in
+ * document order. Returns their number, or -1 (with a message on stderr). */
+static inline int sami_doc_load_prefix(const char *path, const char *p1, const char *p2,
+                                       struct sami_doc_vector *v, int max)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -49,7 +58,8 @@ static inline int sami_doc_load(const char *path, struct sami_doc_vector *v, int
                     return -1;
                 }
                 v[n].len = (size_t)got;
-                n++;
+                if (sami_doc_name_has_prefix(v[n].name, p1, p2))
+                    n++;
                 continue;
             }
             size_t l = strlen(line);
@@ -96,6 +106,11 @@ static inline int sami_doc_load(const char *path, struct sami_doc_vector *v, int
         return -1;
     }
     return n;
+}
+
+static inline int sami_doc_load(const char *path, struct sami_doc_vector *v, int max)
+{
+    return sami_doc_load_prefix(path, NULL, NULL, v, max);
 }
 
 #endif

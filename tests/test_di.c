@@ -1019,7 +1019,7 @@ static void test_names(void **state)
     assert_int_equal(SAMI_DI_TYPE_BIT(SAMI_DI_DHCP) | SAMI_DI_TYPE_BIT(SAMI_DI_FIREWALL), 0x102);
 }
 
-/* The documented sizes (docs/protocol/70-di.md) hold on this platform. */
+/* The documented sizes (docs/PROTOCOL.md) hold on this platform. */
 static void test_struct_sizes(void **state)
 {
     (void)state;
@@ -1041,7 +1041,7 @@ static void test_doc_vectors(void **state)
     (void)state;
     struct sami_doc_vector *dv = calloc(64, sizeof *dv);
     assert_non_null(dv);
-    int n = sami_doc_load(SAMI_SOURCE_DIR "/docs/protocol/70-di.md", dv, 64);
+    int n = sami_doc_load_prefix(SAMI_SOURCE_DIR "/docs/PROTOCOL.md", "di-", NULL, dv, 64);
     assert_int_equal(n, (int)SAMI_VECTORS_DI_COUNT);
     for (int i = 0; i < n; i++) {
         struct vec v;

@@ -932,13 +932,13 @@ static void test_names(void **state)
     assert_string_equal(sami_lldp_oui_name(0x123456), "unknown");
 }
 
-/* docs/protocol/50-lldp.md carries the same vectors, in the same order; each
+/* docs/PROTOCOL.md carries the same vectors, in the same order; each
  * decodes with its decoder and re-encodes to its bytes. */
 static void test_doc_vectors_match(void **state)
 {
     (void)state;
     static struct sami_doc_vector dv[32];
-    int n = sami_doc_load(SAMI_SOURCE_DIR "/docs/protocol/50-lldp.md", dv, 32);
+    int n = sami_doc_load_prefix(SAMI_SOURCE_DIR "/docs/PROTOCOL.md", "lldp-", NULL, dv, 32);
     assert_int_equal(n, (int)NVEC);
     for (int i = 0; i < n; i++) {
         uint8_t b[600], out[600];

@@ -1109,13 +1109,13 @@ static void test_names(void **state)
         assert_string_equal(sami_abort_reason_name(i), aborts[i]);
 }
 
-/* docs/protocol/40-samitlv.md carries exactly the header's vectors. */
+/* docs/PROTOCOL.md carries exactly the header's vectors. */
 static void test_doc_vectors_match(void **state)
 {
     (void)state;
     static struct sami_doc_vector dv[64];
     uint8_t buf[MAXV];
-    int n = sami_doc_load(SAMI_SOURCE_DIR "/docs/protocol/40-samitlv.md", dv, 64);
+    int n = sami_doc_load_prefix(SAMI_SOURCE_DIR "/docs/PROTOCOL.md", "samitlv-", NULL, dv, 64);
     assert_int_equal(n, (int)SAMI_VECTORS_SAMITLV_COUNT);
     for (int i = 0; i < n; i++) {
         size_t len = load(dv[i].name, buf);

@@ -116,7 +116,7 @@ static int open_fresh(const uint8_t *buf, size_t len, struct sami_xfer_msg *m,
     return sami_xfer_open(buf, len, &kr, &rp, 0, 0, m, err);
 }
 
-/* ---- the fields behind each vector (docs/protocol/60-transfer.md) ---- */
+/* ---- the fields behind each vector (docs/PROTOCOL.md) ---- */
 
 static const struct sami_xfer_vm_id VM = {
     0x000001, 1, 5,
@@ -1381,7 +1381,7 @@ static void test_stream_deframer(void **state)
     assert_int_equal(sami_xfer_deframer_push(&d, NULL, 3, &used, &msg, &mlen), SAMI_ERR_INVAL);
 }
 
-/* ---- docs/protocol/60-transfer.md carries exactly the header vectors ---- */
+/* ---- docs/PROTOCOL.md carries exactly the header vectors ---- */
 
 static void test_doc_vectors(void **state)
 {
@@ -1390,7 +1390,7 @@ static void test_doc_vectors(void **state)
     const size_t nl2 = sizeof sami_vectors_xfer_l2 / sizeof sami_vectors_xfer_l2[0];
     struct sami_doc_vector *dv = calloc(64, sizeof *dv);
     assert_non_null(dv);
-    int n = sami_doc_load(SAMI_SOURCE_DIR "/docs/protocol/60-transfer.md", dv, 64);
+    int n = sami_doc_load_prefix(SAMI_SOURCE_DIR "/docs/PROTOCOL.md", "xfer-", "l2-", dv, 64);
     assert_int_equal(n, (int)(NVEC + nl2));
     for (int i = 0; i < n; i++) {
         const struct sami_vector *v =

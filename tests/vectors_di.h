@@ -1,4 +1,4 @@
-/* DI record test vectors (docs/protocol/70-di.md). Each is the value of a
+/* DI record test vectors (docs/PROTOCOL.md section 7). Each is the value of a
  * transfer element 0x0100|type; the DI type is the word after "di-" in the
  * name (sami_di_vector_type()). Generated from the field values given in the
  * doc, checked field by field in tests/test_di.c. */

@@ -1,4 +1,4 @@
-/* ECP test vectors (docs/protocol/20-ecp.md shows the same bytes).
+/* ECP test vectors (docs/PROTOCOL.md section 2 shows the same bytes).
  * Each is an ECPDU: the octets after the Ethernet ethertype. The lldpad
  * ones are copied from /work/shared/interop/lldpad-vdp22-scripted-run.pcap. */
 #ifndef SAMI_TEST_VECTORS_ECP_H

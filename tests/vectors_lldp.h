@@ -1,7 +1,7 @@
 /* Hex vectors for the LLDP family (lldp-ext/): whole LLDPDUs (the Ethernet
  * payload after ethertype 0x88CC), the EVB TLV alone and the sami capability
  * TLV alone (whole TLVs, with their 2-octet header). The same bytes appear in
- * docs/protocol/50-lldp.md. Which decoder a vector is for follows its name:
+ * docs/PROTOCOL.md section 5. Which decoder a vector is for follows its name:
  *   lldp-evb-*      sami_evb_decode
  *   lldp-samicap-*  sami_samicap_decode (OUI SAMI_SAMICAP_OUI_DEFAULT)
  *   other lldp-*    sami_lldp_decode (re-encode with sami_lldp_reencode) */

@@ -1,5 +1,5 @@
 /* Hex vectors for the sami org TLVs in VDP (values from the OUI on, without
- * the VDP TLV header). The same bytes appear in docs/protocol/40-samitlv.md. */
+ * the VDP TLV header). The same bytes appear in docs/PROTOCOL.md section 4. */
 #ifndef SAMI_VECTORS_SAMITLV_H
 #define SAMI_VECTORS_SAMITLV_H
 

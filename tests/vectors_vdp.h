@@ -1,4 +1,4 @@
-/* VDP test vectors (docs/protocol/30-vdp.md shows the same bytes).
+/* VDP test vectors (docs/PROTOCOL.md section 3 shows the same bytes).
  * Each is a VDP ULPDU: the octets after the 4-octet ECP header. The
  * vdp-lldpad-* ones are copied from frames 9, 11, 28 and 30 of
  * /work/shared/interop/lldpad-vdp22-scripted-run.pcap (frames 24 and 26

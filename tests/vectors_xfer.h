@@ -1,4 +1,4 @@
-/* Transfer subprotocol test vectors (docs/protocol/60-transfer.md).
+/* Transfer subprotocol test vectors (docs/PROTOCOL.md section 6).
  *
  * Every xfer- message is signed with the documented test key: key id 1,
  * 32 octets 00 01 02 ... 1f. Sender bridge ids 80 00 02 00 00 00 00 01

@@ -3,7 +3,7 @@
  * IGMP/MLD snooping, counters, firewall sessions).
  *
  * A record travels as the value of transfer element 0x0100|type:
- *   version(1) | op(1) | type-specific fields          (docs/protocol/70-di.md)
+ *   version(1) | op(1) | type-specific fields          (docs/PROTOCOL.md section 7)
  * The type itself is not part of the value (it is the element type), so the
  * decoders take it as a parameter. Every time is u32 ms: "remaining" fields
  * are relative to the sender's snapshot (SAMI_DI_INFINITE = never expires),

@@ -1,4 +1,4 @@
-/* Bridge-to-bridge transfer messages (docs/protocol/60-transfer.md).
+/* Bridge-to-bridge transfer messages (docs/PROTOCOL.md section 6).
  *
  *  0 version(1)=1 | 1 type(1) | 2 flags(2) | 4 body length(4) |
  *  8 sender bridge id(8) | 16 migration id(8) |

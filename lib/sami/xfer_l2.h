@@ -1,5 +1,5 @@
 /* L2 binding of the transfer subprotocol (ethertype 0x88B5), after the
- * Ethernet header (docs/protocol/60-transfer.md):
+ * Ethernet header (docs/PROTOCOL.md section 6):
  *
  *  magic(2)='S''M' | version(1)=1 | op(1): 1 DATA, 2 ACK |
  *  sequence(2) (per direction, starts at 1, skips 0) |
