@@ -1,4 +1,4 @@
-/* DI record codecs (docs/protocol/70-di.md). Decoding parses the fixed
+/* DI record codecs (docs/PROTOCOL.md section 7). Decoding parses the fixed
  * layout first and then runs the same field checks the encoder runs
  * (check_fields), so both sides accept exactly the same records. */
 #include "sami/di.h"

@@ -1,5 +1,5 @@
 /* sami org-defined TLVs in VDP: notification (0x02) and feedback (0x03).
- * Byte layouts: docs/protocol/40-samitlv.md. */
+ * Byte layouts: docs/PROTOCOL.md section 4. */
 #include "sami/samitlv.h"
 
 #include <string.h>

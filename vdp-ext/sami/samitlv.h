@@ -1,6 +1,6 @@
 /* sami org-defined TLVs carried in VDP (type 127): migration NOTIFICATION
  * (subtype 0x02, hypervisor -> bridge) and migration FEEDBACK (subtype 0x03,
- * bridge -> hypervisor). See docs/protocol/40-samitlv.md.
+ * bridge -> hypervisor). See docs/PROTOCOL.md section 4.
  *
  * The codec works on the VALUE of a VDP type-127 TLV, i.e. starting at the
  * OUI; the VDP TLV header (7-bit type, 9-bit length) is the VDP codec's job.

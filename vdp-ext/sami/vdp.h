@@ -66,7 +66,7 @@ enum sami_vdp_reason {
 };
 
 /* VSI ID formats. The codec never looks inside the 16-octet ID; the layouts
- * are what lldpad checks (docs/protocol/30-vdp.md). */
+ * are what lldpad checks (docs/PROTOCOL.md section 3). */
 enum sami_vdp_vsiid_format {
     SAMI_VDP_VSIID_IPV4 = 1,  /* IPv4-mapped IPv6: 10 zero octets, ff ff, address */
     SAMI_VDP_VSIID_IPV6 = 2,
