@@ -43,7 +43,7 @@
 
 #include "sami/di.h"
 #include "sami/error.h"
-#include "sami/samitlv.h" /* struct sami_vm_id */
+#include "sami/vmid.h"
 #include "sami/types.h"
 
 #ifdef __cplusplus

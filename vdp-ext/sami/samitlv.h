@@ -23,6 +23,7 @@
 
 #include "sami/cursor.h"
 #include "sami/di.h" /* enum sami_di_type: DI type numbers = bitmap bit numbers */
+#include "sami/vmid.h" /* struct sami_vm_id (lib/: shared with transfer and store) */
 #include "sami/error.h"
 
 #ifdef __cplusplus
@@ -65,7 +66,6 @@ extern "C" {
 #define SAMI_SAMITLV_MAX_IPV6 8u
 #define SAMI_SAMITLV_MAX_RESULTS 16u
 
-#define SAMI_VM_ID_LEN 21u           /* type id(3) ver(1) format(1) id(16) */
 #define SAMI_FB_RESULT_LEN 12u
 #define SAMI_BRIDGE_REF_MIN_LEN 6u   /* both ids 1 octet */
 #define SAMI_SAMITLV_MAX_BRIDGE_LEN 255u /* bridge element: 1-octet element length */
@@ -150,14 +150,6 @@ struct sami_bridge_ref {
     uint8_t port_id[255];
 };
 
-/* VDP VSI identity: VSI type id(3) | type version(1) | VSI ID format(1) | VSI ID(16). */
-struct sami_vm_id {
-    uint32_t type_id;            /* 24 bits */
-    uint8_t type_version;
-    uint8_t id_format;           /* VDP: 1 IPv4, 2 IPv6, 3 MAC, 4 local, 5 UUID; not checked */
-    uint8_t id[16];
-};
-
 /* One MAC/VLAN filter (notification element 2): MAC(6) + PS/PCP/VID word(2). */
 struct sami_samitlv_mac_vlan {
     uint8_t mac[6];
@@ -188,11 +180,6 @@ int sami_bridge_ref_check(const struct sami_bridge_ref *in);
 size_t sami_bridge_ref_size(const struct sami_bridge_ref *in);
 /* 1 when subtypes, lengths and id bytes are equal (unused array tails ignored). */
 int sami_bridge_ref_equal(const struct sami_bridge_ref *a, const struct sami_bridge_ref *b);
-
-/* Reads / writes the 21-octet VM identity. Read fails only with TRUNCATED;
- * write emits the low 24 bits of type_id (encoders check it first). */
-int sami_vm_id_read(struct sami_rd *r, struct sami_vm_id *out);
-void sami_vm_id_write(struct sami_wr *w, const struct sami_vm_id *in);
 
 /* Reads / writes the 12-octet per-DI-type result. Read errors: TRUNCATED,
  * VALUE (DI type 0, "samitlv.result.di_type"; status > 4, "samitlv.result.status"). */
