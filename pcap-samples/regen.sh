@@ -47,6 +47,8 @@ awk -v tf="$table" '
 ' "$here/README.md" >"$readme"
 cat "$readme" >"$here/README.md"
 
+# The documented transfer test key (docs/PROTOCOL.md section 6), so HMACs are checked.
+key=1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 sniff=${SAMI_SNIFF:-}
 if [ -z "$sniff" ]; then
     if cmake --build "$build" -j "$jobs" --target sami-sniff; then
@@ -61,14 +63,14 @@ fi
 n=0
 for fam in $families; do
     for pcap in "$here/$fam"/*.pcap; do
-        "$sniff" -v -r "$pcap" >"${pcap%.pcap}.txt"
+        "$sniff" --key "$key" -v -r "$pcap" >"${pcap%.pcap}.txt"
         n=$((n + 1))
     done
 done
 for name in $REAL_OWN; do
     pcap=$here/real/$name.pcap
     [ -f "$pcap" ] || continue
-    "$sniff" -v -r "$pcap" >"${pcap%.pcap}.txt"
+    "$sniff" --key "$key" -v -r "$pcap" >"${pcap%.pcap}.txt"
     n=$((n + 1))
 done
 echo "regen.sh: $n expected decodes written; review with: git diff -- pcap-samples/"
