@@ -473,9 +473,29 @@ static int rd_fields(struct sami_rd *v, struct sami_di_record *out)
     }
 }
 
+static size_t member_size(uint8_t type)
+{
+    switch (type) {
+    case SAMI_DI_DHCP: return sizeof(struct sami_di_dhcp);
+    case SAMI_DI_DHCPV6: return sizeof(struct sami_di_dhcpv6);
+    case SAMI_DI_ND: return sizeof(struct sami_di_nd);
+    /* the strings are NUL-terminated by the decoder; only the fixed part */
+    case SAMI_DI_DOT1X: return offsetof(struct sami_di_dot1x, session_id) + 1;
+    case SAMI_DI_ACL: return sizeof(struct sami_di_acl);
+    case SAMI_DI_IGMP: return sizeof(struct sami_di_igmp);
+    case SAMI_DI_COUNTERS: return sizeof(struct sami_di_counters);
+    case SAMI_DI_FIREWALL: return sizeof(struct sami_di_firewall);
+    default: return 0;
+    }
+}
+
 static int rd_value(struct sami_rd *v, uint8_t type, struct sami_di_record *out)
 {
-    memset(out, 0, sizeof *out);
+    /* header + the member of this type only: the union is sized by the
+     * 802.1X strings (792 octets) and clearing it dominated small records */
+    memset(out, 0, offsetof(struct sami_di_record, u) + member_size(type));
+    if (type == SAMI_DI_DOT1X) /* strings stay C strings even on failure */
+        out->u.dot1x.identity[0] = out->u.dot1x.filter_id[0] = '\0';
     out->type = type;
     if (type < 1 || type > SAMI_DI_TYPE_MAX)
         return sami_rd_fail(v, SAMI_ERR_TYPE, "di.type");

@@ -193,14 +193,20 @@ struct samitlv_elem {
 static int next_elem(struct sami_rd *r, struct samitlv_elem *e, const char *(*name)(unsigned))
 {
     e->at = sami_rd_offset(r);
-    if (sami_rd_u8(r, &e->type, name(0x100)))
-        return SAMI_ERR_TRUNCATED;
-    if (sami_rd_u8(r, &e->len, name(e->type)))
-        return SAMI_ERR_TRUNCATED;
+    /* name() only on failure: it is a switch per call, paid per element */
+    if (sami_rd_left(r) < 2) {
+        if (sami_rd_done(r))
+            return sami_rd_fail(r, SAMI_ERR_TRUNCATED, name(0x100));
+        e->type = r->p[r->pos++];
+        return sami_rd_fail(r, SAMI_ERR_TRUNCATED, name(e->type));
+    }
+    e->type = r->p[r->pos];
+    e->len = r->p[r->pos + 1];
+    r->pos += 2;
     /* reported at the length octet: that is the field that lies */
     if (e->len > sami_rd_left(r))
         return sami_rd_fail_at(r, e->at + 1, SAMI_ERR_LENGTH, name(e->type));
-    return sami_rd_sub(r, &e->v, e->len, r->tlv_type, name(e->type));
+    return sami_rd_sub(r, &e->v, e->len, r->tlv_type, "samitlv.element");
 }
 
 static int elem_len_is(struct sami_rd *r, const struct samitlv_elem *e, size_t n, const char *what)
@@ -314,6 +320,25 @@ static int notif_elem(struct sami_rd *r, struct samitlv_elem *e, struct sami_not
     }
 }
 
+/* Zeroes what a decode may leave unset: scalars, counts and bridge lengths.
+ * List and id arrays are only meaningful up to their counts / lengths, and
+ * clearing all 1.4 KB of them cost more than the rest of the decode. */
+static void notif_clear(struct sami_notif *out)
+{
+    out->version = out->time_point = out->flags = 0;
+    out->migration_id = out->timestamp_ms = 0;
+    out->next_deadline_ms = out->di_types = 0;
+    memset(&out->vm, 0, sizeof out->vm);
+    out->n_macs = out->n_ipv4 = out->n_ipv6 = 0;
+    out->orig_bridge.chassis_id_subtype = out->orig_bridge.chassis_id_len = 0;
+    out->orig_bridge.port_id_subtype = out->orig_bridge.port_id_len = 0;
+    out->dest_bridge.chassis_id_subtype = out->dest_bridge.chassis_id_len = 0;
+    out->dest_bridge.port_id_subtype = out->dest_bridge.port_id_len = 0;
+    out->has_reason = 0;
+    out->reason = 0;
+    out->unknown_elements = 0;
+}
+
 static int notif_read(struct sami_rd *r, const uint8_t *oui, struct sami_notif *out)
 {
     uint8_t subtype, reserved;
@@ -321,7 +346,7 @@ static int notif_read(struct sami_rd *r, const uint8_t *oui, struct sami_notif *
     size_t at;
     int rc;
 
-    memset(out, 0, sizeof *out);
+    notif_clear(out);
     if ((rc = read_head(r, oui, SAMI_SUBTYPE_NOTIFICATION, &subtype)) != 0)
         return rc;
     at = sami_rd_offset(r);
@@ -534,7 +559,12 @@ static int feedback_read(struct sami_rd *r, const uint8_t *oui, struct sami_feed
     size_t at;
     int rc;
 
-    memset(out, 0, sizeof *out);
+    /* header fields, counts and the bridge lengths; arrays count-bounded */
+    memset(out, 0, offsetof(struct sami_feedback, results));
+    out->has_bridge = 0;
+    out->bridge.chassis_id_subtype = out->bridge.chassis_id_len = 0;
+    out->bridge.port_id_subtype = out->bridge.port_id_len = 0;
+    out->unknown_elements = 0;
     if ((rc = read_head(r, oui, SAMI_SUBTYPE_FEEDBACK, &subtype)) != 0)
         return rc;
     at = sami_rd_offset(r);

@@ -100,10 +100,11 @@ static inline int sami_rd_u64(struct sami_rd *r, uint64_t *v, const char *what)
     if (sami_rd_need(r, 8, what))
         return SAMI_ERR_TRUNCATED;
     const uint8_t *b = r->p + r->pos;
-    uint64_t x = 0;
-    for (int i = 0; i < 8; i++)
-        x = x << 8 | b[i];
-    *v = x;
+    /* two 32-bit halves: compilers turn each into one load + byte swap,
+     * the 8-step loop stayed a loop */
+    uint32_t hi = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    uint32_t lo = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
+    *v = (uint64_t)hi << 32 | lo;
     r->pos += 8;
     return 0;
 }
