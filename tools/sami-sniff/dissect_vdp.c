@@ -7,6 +7,7 @@
 #include "sami/samitlv.h"
 #include "sami/vdp.h"
 #include "sniff.h"
+#include "timeline.h"
 
 /* Upper-case short names for the one-line summary and the stats keys. */
 static const char *vdp_short(unsigned type)
@@ -388,12 +389,16 @@ static void show_org(struct sniff_frame *f, const struct sami_vdp_tlv *tlv)
         tr_open(t, "samitlv", T_OBJ);
         if (o->subtype == SAMI_SUBTYPE_NOTIFICATION) {
             rc = sami_samitlv_notif_decode(tlv->value, tlv->length, op->oui, &notif, &err);
-            if (!rc)
+            if (!rc) {
                 show_notif(f, &notif);
+                timeline_notif(f, &notif);
+            }
         } else {
             rc = sami_samitlv_feedback_decode(tlv->value, tlv->length, op->oui, &feedback, &err);
-            if (!rc)
+            if (!rc) {
                 show_feedback(f, &feedback);
+                timeline_feedback(f, &feedback);
+            }
         }
         if (rc) {
             const char *kind = o->subtype == SAMI_SUBTYPE_NOTIFICATION ? "NOTIFY" : "FEEDBACK";
@@ -442,6 +447,8 @@ static void dissect_vdp(struct sniff_frame *f, size_t off, size_t len)
     tr_open_r(t, "vdp", T_OBJ, off, len);
     tr_open(t, "tlvs", T_ARR);
     size_t next = off; /* where the next TLV starts */
+    f->vsi_type = 0;
+    f->vsi_hints = 0;
     int rc;
     unsigned ntlv = 0;
     struct sami_vdp_tlv tlv;
@@ -473,6 +480,9 @@ static void dissect_vdp(struct sniff_frame *f, size_t off, size_t len)
         case SAMI_VDP_TLV_PREASSOC_RR:
         case SAMI_VDP_TLV_ASSOC:
         case SAMI_VDP_TLV_DEASSOC:
+            /* What a following notification rode on (--timeline). */
+            f->vsi_type = tlv.type;
+            f->vsi_hints = (uint8_t)(tlv.u.vsi.response ? 0 : tlv.u.vsi.status & 0x30u);
             show_vsi(f, &tlv);
             break;
         case SAMI_VDP_TLV_ORG:

@@ -9,6 +9,7 @@
 #include "sami/xfer.h"
 #include "sami/xfer_l2.h"
 #include "sniff.h"
+#include "timeline.h"
 
 /* ---- DI records ---- */
 
@@ -457,6 +458,26 @@ static void sum_hdr(struct sbuf *s, const struct sami_xfer_hdr *h)
     sb_0x(s, h->migration_id, 16);
 }
 
+/* The STATUS element of a decoded message, for the timeline. */
+static void timeline_msg(struct sniff_frame *f, const struct sami_xfer_msg *m)
+{
+    if (!timeline_on)
+        return;
+    struct sami_err err;
+    struct sami_xfer_iter it;
+    struct sami_xfer_elem e;
+    memset(&err, 0, sizeof err);
+    sami_xfer_iter_init(&it, m, &err);
+    while (sami_xfer_iter_next(&it, &e) == 1) {
+        struct sami_xfer_status_elem st;
+        if (e.type == SAMI_XFER_E_STATUS && sami_xfer_read_status(&e, &st, &err) == 0) {
+            timeline_xfer(f, &m->hdr, true, st.status, st.reason);
+            return;
+        }
+    }
+    timeline_xfer(f, &m->hdr, false, 0, 0);
+}
+
 /* A whole transfer message at frame offset off. */
 static void dissect_xfer_msg(struct sniff_frame *f, size_t off, size_t len)
 {
@@ -473,6 +494,7 @@ static void dissect_xfer_msg(struct sniff_frame *f, size_t off, size_t len)
         sum_hdr(f->sum, &m.hdr);
         show_hdr(f, &m.hdr);
         n_di = show_elements(f, &m, off, &n_elem);
+        timeline_msg(f, &m);
         const char *auth = verify(f, buf, len, &m);
         if (tr_on(t)) {
             tr_u(t, "key_id", m.key_id);
@@ -594,6 +616,7 @@ void dissect_l2xfer(struct sniff_frame *f, size_t off, size_t len)
     if (fr.frag_index == 0 && sami_xfer_read_hdr(&r, f->o->max_body, &h) == 0) {
         sum_hdr(f->sum, &h);
         sb_puts(f->sum, " (first fragment)");
+        timeline_xfer(f, &h, false, 0, 0);
         stats_inc2("xfer", sami_xfer_type_name(h.type));
         tr_open_r(t, "xfer", T_OBJ, poff, fr.payload_len);
         show_hdr(f, &h);
@@ -740,6 +763,7 @@ void dissect_xfer_stream(struct sniff_frame *f, const struct sniff_flow_key *k, 
             sami_rd_init(&r, p + pos + 4, have, &herr);
             if (sami_xfer_read_hdr(&r, f->o->max_body, &h) == 0) {
                 sum_hdr(f->sum, &h);
+                timeline_xfer(f, &h, false, 0, 0);
                 stats_inc2("xfer", sami_xfer_type_name(h.type));
                 tr_open_r(t, "xfer", T_OBJ, off + pos + 4, have);
                 show_hdr(f, &h);

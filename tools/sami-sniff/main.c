@@ -1,21 +1,25 @@
-/* sami-sniff: offline dissector for sami / 802.1Qbg captures.
+/* sami-sniff: dissector for sami / 802.1Qbg captures.
  *
- * Reads pcap or pcapng (libpcap), applies an optional BPF filter, demuxes
+ * Reads pcap or pcapng (libpcap) or captures live on an interface, applies
+ * an optional BPF filter, demuxes
  * Ethernet (with 802.1Q/802.1ad tags) by ethertype and hands ECP, LLDP, the
  * sami L2 transfer binding and the TCP transfer stream to the libsami codecs.
  * Output: one line per frame, an indented tree (-v) or one JSON object per
- * line (--json); --stats adds per-message-type counters. See docs/SNIFF.md. */
+ * line (--json); --stats adds per-message-type counters; --timeline rebuilds
+ * each migration from its frames instead. See docs/SNIFF.md. */
 #define _DEFAULT_SOURCE 1
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pcap/pcap.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sniff.h"
+#include "timeline.h"
 
 #ifndef SAMI_SNIFF_VERSION
 #define SAMI_SNIFF_VERSION "0.0.0"
@@ -459,6 +463,7 @@ static void dissect_ether(struct sniff_frame *f)
         stats_inc("other");
         return;
     }
+    f->src_mac = p + 6;
     if (tr_on(f->t)) {
         tr_mac(f->t, "src", p + 6);
         tr_mac(f->t, "dst", p);
@@ -527,6 +532,7 @@ static void dissect_sll(struct sniff_frame *f, bool v2)
     if (alen > 8)
         alen = 8;
     if (alen == 6) {
+        f->src_mac = addr;
         if (tr_on(f->t))
             tr_mac(f->t, "src", addr);
         sb_mac(f->sum, addr);
@@ -546,11 +552,20 @@ static void dissect_sll(struct sniff_frame *f, bool v2)
 static void usage(FILE *to)
 {
     fputs("usage: sami-sniff [options] -r FILE [BPF filter expression]\n"
-          "Decodes sami / IEEE 802.1Qbg captures (pcap or pcapng): ECP + VDP (with the\n"
-          "sami notification and feedback TLVs), LLDP (EVB, sami capability), the sami\n"
-          "transfer L2 binding (ethertype 0x88B5) and TCP stream binding.\n"
+          "       sami-sniff [options] -i IFACE [BPF filter expression]\n"
+          "Decodes sami / IEEE 802.1Qbg captures (pcap or pcapng) or live traffic: ECP +\n"
+          "VDP (with the sami notification and feedback TLVs), LLDP (EVB, sami\n"
+          "capability), the sami transfer L2 binding (ethertype 0x88B5) and TCP stream\n"
+          "binding.\n"
           "\n"
           "  -r FILE         read packets from FILE (pcap or pcapng; \"-\" = stdin)\n"
+          "  -i IFACE        capture live on IFACE (needs root / CAP_NET_RAW) until\n"
+          "                  Ctrl-C (SIGINT) or SIGTERM, or -c COUNT frames\n"
+          "  -p              live: do not put IFACE into promiscuous mode\n"
+          "      --timeline  rebuild each migration from its frames (notifications of\n"
+          "                  both hypervisors, transfer messages, feedback): phases,\n"
+          "                  blackout, events; printed at the end (text, or one JSON\n"
+          "                  object per migration with --json) instead of the frames\n"
           "  -v              verbose: the one-line summary, then an indented field tree\n"
           "  -j, --json      one JSON object per frame per line (keys: docs/SNIFF.md)\n"
           "  -c COUNT        stop after COUNT frames (after filtering)\n"
@@ -564,7 +579,8 @@ static void usage(FILE *to)
           "      --version   print the version\n"
           "\n"
           "Exit status: 0 (also when frames are malformed: they are reported),\n"
-          "1 unreadable file, 2 usage error (including a bad filter).\n",
+          "1 unreadable file, or interface missing / not permitted, 2 usage error\n"
+          "(including a bad filter).\n",
           to);
 }
 
@@ -632,6 +648,48 @@ static int parse_key(const char *s, struct sniff_key *k)
 }
 
 /* ---- main loop ---- */
+
+static pcap_t *live_pc;
+static volatile sig_atomic_t stop_req;
+
+/* pcap_breakloop is documented safe from a signal handler: it sets a flag
+ * and (libpcap >= 1.10 on Linux) wakes the poll inside pcap_next_ex. */
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_req = 1;
+    if (live_pc)
+        pcap_breakloop(live_pc);
+}
+
+static pcap_t *open_live(const char *ifname, bool promisc, char *errbuf)
+{
+    pcap_t *pc = pcap_create(ifname, errbuf);
+    if (!pc)
+        return NULL;
+    /* Immediate mode: each frame is shown when it arrives, not when a
+     * kernel buffer fills; the timeout only bounds the wait when the
+     * platform cannot break a blocking read from the signal handler. */
+    if (pcap_set_snaplen(pc, 65535) || pcap_set_promisc(pc, promisc ? 1 : 0) ||
+        pcap_set_immediate_mode(pc, 1) || pcap_set_timeout(pc, 200) ||
+        pcap_set_tstamp_precision(pc, PCAP_TSTAMP_PRECISION_MICRO)) {
+        snprintf(errbuf, PCAP_ERRBUF_SIZE, "cannot configure the capture");
+        pcap_close(pc);
+        return NULL;
+    }
+    int rc = pcap_activate(pc);
+    if (rc < 0) {
+        if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+            snprintf(errbuf, PCAP_ERRBUF_SIZE, "no such interface");
+        else if (rc == PCAP_ERROR_PERM_DENIED)
+            snprintf(errbuf, PCAP_ERRBUF_SIZE, "permission denied (needs CAP_NET_RAW)");
+        else
+            snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", pcap_geterr(pc));
+        pcap_close(pc);
+        return NULL;
+    }
+    return pc;
+}
 
 static void frame(struct sniff_frame *f, int dlt, const struct pcap_pkthdr *h)
 {
@@ -711,27 +769,32 @@ static void frame(struct sniff_frame *f, int dlt, const struct pcap_pkthdr *h)
 int main(int argc, char **argv)
 {
     static struct sniff_opts o;
-    const char *file = NULL;
+    const char *file = NULL, *iface = NULL;
+    bool promisc = true;
     o.oui[0] = 0x0a;
     o.oui[1] = 0x53;
     o.oui[2] = 0x4d;
     o.tcp_port = 5757;
     o.max_body = 16u * 1024u * 1024u;
 
-    enum { OPT_STATS = 256, OPT_OUI, OPT_KEY, OPT_PORT, OPT_VERSION };
+    enum { OPT_STATS = 256, OPT_OUI, OPT_KEY, OPT_PORT, OPT_VERSION, OPT_TIMELINE };
     static const struct option lopts[] = {
         {"json", no_argument, NULL, 'j'},       {"stats", no_argument, NULL, OPT_STATS},
         {"oui", required_argument, NULL, OPT_OUI}, {"key", required_argument, NULL, OPT_KEY},
         {"port", required_argument, NULL, OPT_PORT}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION}, {"verbose", no_argument, NULL, 'v'},
+        {"timeline", no_argument, NULL, OPT_TIMELINE}, {"interface", required_argument, NULL, 'i'},
         {NULL, 0, NULL, 0}};
     opterr = 0;
     int c;
     /* Options may also follow the filter words (glibc getopt permutes, as
      * tcpdump on Linux); "--" ends the options. */
-    while ((c = getopt_long(argc, argv, "r:vjc:qh", lopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:i:pvjc:qh", lopts, NULL)) != -1) {
         switch (c) {
         case 'r': file = optarg; break;
+        case 'i': iface = optarg; break;
+        case 'p': promisc = false; break;
+        case OPT_TIMELINE: o.timeline = true; break;
         case 'v': o.verbose = true; break;
         case 'j': o.json = true; break;
         case 'q': o.quiet = true; break;
@@ -775,8 +838,15 @@ int main(int argc, char **argv)
             return usage_error("unknown option or missing argument", argv[optind - 1]);
         }
     }
-    if (!file)
-        return usage_error("no input file (use -r FILE; live capture is not supported yet)", NULL);
+    if (!file && !iface)
+        return usage_error("no input (use -r FILE or -i IFACE)", NULL);
+    if (file && iface)
+        return usage_error("-r and -i exclude each other", NULL);
+    o.live = iface != NULL;
+    /* The timeline replaces the per-frame output. */
+    if (o.timeline)
+        o.quiet = true;
+    timeline_on = o.timeline;
 
     /* The filter is the rest of the command line, joined by spaces. */
     char filter[4096];
@@ -795,7 +865,14 @@ int main(int argc, char **argv)
 
     char errbuf[PCAP_ERRBUF_SIZE];
     errbuf[0] = 0;
-    pcap_t *pc = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+    const char *src = o.live ? iface : file;
+    pcap_t *pc = o.live ? open_live(iface, promisc, errbuf)
+                        : pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO,
+                                                                  errbuf);
+    if (!pc && o.live) {
+        fprintf(stderr, "sami-sniff: %s: %s\n", iface, errbuf);
+        return EXIT_FILE;
+    }
     if (!pc) {
         /* libpcap's message often names the file already. */
         if (strstr(errbuf, file))
@@ -811,13 +888,14 @@ int main(int argc, char **argv)
 #endif
     if (!dlt_ok) {
         const char *dn = pcap_datalink_val_to_name(dlt);
-        fprintf(stderr, "sami-sniff: %s: unsupported link-layer type %d (%s)\n", file, dlt,
+        fprintf(stderr, "sami-sniff: %s: unsupported link-layer type %d (%s)\n", src, dlt,
                 dn ? dn : "?");
         pcap_close(pc);
         return EXIT_FILE;
     }
-    /* The filter runs here rather than via pcap_setfilter so frame numbers
-     * stay positions in the file (as in tshark) while -c counts matches. */
+    /* Offline, the filter runs here rather than via pcap_setfilter so frame
+     * numbers stay positions in the file (as in tshark) while -c counts
+     * matches. Live, the kernel runs it: what it drops was never seen. */
     struct bpf_program prog;
     bool filtering = fl > 0;
     if (filtering && pcap_compile(pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
@@ -825,10 +903,32 @@ int main(int argc, char **argv)
         pcap_close(pc);
         return EXIT_USAGE;
     }
+    if (filtering && o.live) {
+        if (pcap_setfilter(pc, &prog) < 0) {
+            fprintf(stderr, "sami-sniff: %s: cannot set the filter: %s\n", iface,
+                    pcap_geterr(pc));
+            pcap_freecode(&prog);
+            pcap_close(pc);
+            return EXIT_USAGE;
+        }
+        pcap_freecode(&prog);
+        filtering = false;
+    }
+    if (o.live) {
+        live_pc = pc;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        /* No SA_RESTART: a blocked poll must return. */
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
 
     sb_init(&out, out_mem, sizeof out_mem, stdout);
     sb_init(&sum, sum_mem, sizeof sum_mem, NULL);
-    tr_init(&tree, o.verbose || o.json);
+    /* The tree only feeds per-frame output. */
+    tr_init(&tree, !o.quiet && (o.verbose || o.json));
     stats_on = o.stats;
 
     struct sniff_frame f;
@@ -843,13 +943,15 @@ int main(int argc, char **argv)
     for (;;) {
         if (o.count && n >= (uint64_t)o.count)
             break;
+        if (stop_req)
+            break;
         int r = pcap_next_ex(pc, &h, &data);
         if (r == PCAP_ERROR_BREAK)
             break;
         if (r < 0) {
             sb_flush(&out);
             fflush(stdout);
-            fprintf(stderr, "sami-sniff: %s: %s\n", file, pcap_geterr(pc));
+            fprintf(stderr, "sami-sniff: %s: %s\n", src, pcap_geterr(pc));
             rc = EXIT_FILE;
             break;
         }
@@ -863,11 +965,29 @@ int main(int argc, char **argv)
         f.caplen = h->caplen;
         f.wirelen = h->len;
         f.no = pos;
+        f.ts_usec = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+        f.src_mac = NULL;
         memset(&f.mal, 0, sizeof f.mal);
         frame(&f, dlt, h);
+        if (o.live && !o.quiet) {
+            /* Someone is watching: show each frame as it comes. */
+            sb_flush(&out);
+            fflush(stdout);
+        }
+    }
+    if (o.timeline) {
+        timeline_print(&out, o.json);
+        timeline_free();
     }
     if (o.stats)
         stats_print(o.json, n);
+    if (o.live) {
+        struct pcap_stat ps;
+        if (pcap_stats(pc, &ps) == 0)
+            fprintf(stderr, "sami-sniff: %" PRIu64 " frames shown, %u received, %u dropped "
+                            "by the kernel, %u by the interface\n",
+                    n, ps.ps_recv, ps.ps_drop, ps.ps_ifdrop);
+    }
     sb_flush(&out);
     if (fflush(stdout) != 0 && rc == 0) {
         /* A closed pipe (| head) is not the capture's fault. */

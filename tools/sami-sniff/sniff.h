@@ -23,6 +23,8 @@ struct sniff_opts {
     bool json;
     bool stats;
     bool quiet;
+    bool timeline;       /* --timeline: per-migration report instead of frames */
+    bool live;           /* -i: frames come from an interface */
     long count;          /* -c, 0 = no limit */
     uint8_t oui[3];      /* sami OUI */
     uint16_t tcp_port;   /* transfer stream binding port */
@@ -48,6 +50,10 @@ struct sniff_frame {
     size_t caplen;
     size_t wirelen;
     uint64_t no;          /* 1-based frame number */
+    uint64_t ts_usec;     /* capture time, microseconds since the epoch */
+    const uint8_t *src_mac; /* NULL when the link layer has none */
+    uint8_t vsi_type;     /* the VSI TLV before the current org TLV (0: none) */
+    uint8_t vsi_hints;    /* its M / S request bits */
     struct tree *t;
     struct sbuf *sum;     /* one-line summary (after "time src > dst ") */
     struct sniff_mal mal;
