@@ -54,13 +54,16 @@ struct xpeer {
     unsigned hello_tries;
     sami_usec_t hello_timer, hello_sent;
     struct sami_xfer_caps caps;
-    sami_usec_t srtt;
+    sami_usec_t srtt;     /* smoothed round trip, clean samples only (Karn) */
+    uint64_t hello_retx;  /* link resends to the peer when our HELLO went out */
+    int hello_started;    /* L2: the link began sending our HELLO */
 };
 
 struct xmig {
     uint8_t used, role, state;
     uint64_t id;
     struct sami_vm_id vm;
+    uint32_t want; /* DI types this migration moves (bit t = type t); never 0 */
     int peer; /* -1: dest not bound yet */
     sami_usec_t deadline, timer;
     unsigned tries;
@@ -75,6 +78,11 @@ struct xmig {
     uint32_t npre, ndel, una, nxt, hiw;
     uint64_t useq[XE_WMAX];
     sami_usec_t usent[XE_WMAX];
+    /* round-trip sampling: when the unit really left (after waiting in the
+     * L2 link's queue) and the link's resend count then */
+    sami_usec_t ustart[XE_WMAX];
+    uint64_t uretx[XE_WMAX];
+    uint8_t ustarted[XE_WMAX];
     sami_usec_t t_commit;
     uint32_t fcounts[NT];
     uint64_t fdigest;
@@ -100,12 +108,16 @@ struct sami_xfer_engine {
     uint32_t nmigs, active;
     uint8_t *buf; /* 4-octet stream prefix + one message */
     size_t bufcap;
+    uint8_t *rbuf; /* L2: a queued message being restamped (max_msg) */
     uint32_t held; /* records counted against max_records_total */
+    sami_usec_t rx_at; /* L2: when the message being input began to arrive, else 0 */
     struct sami_xfer_engine_counters c;
 };
 
 static void link_deliver(void *ctx, sami_usec_t now, int link_peer, void *handle,
                          const uint8_t *msg, size_t len);
+static int link_starting(void *ctx, sami_usec_t now, int link_peer, void *handle, uint32_t ticket,
+                         uint8_t *a, size_t alen, uint8_t *b, size_t blen);
 
 /* ------------------------------------------------------------------ */
 /* small helpers */
@@ -143,6 +155,21 @@ static void vm_from_x(const struct sami_xfer_vm_id *in, struct sami_vm_id *out)
 static sami_usec_t rto_for(const struct sami_xfer_engine *e, unsigned tries)
 {
     return e->cfg.rto << (tries < 3 ? tries : 3);
+}
+
+/* Frames the L2 link resent to a peer so far (0 for a stream peer). */
+static uint64_t peer_retx(const struct sami_xfer_engine *e, const struct xpeer *p)
+{
+    return p->binding == SAMI_XFER_BIND_L2 ? sami_xfer_link_peer_retx(e->cfg.link, p->link_peer)
+                                           : 0;
+}
+
+/* One round trip measured on an exchange nothing resent, neither the
+ * engine nor the link (Karn): a resent request makes the sample ambiguous
+ * and, kept, would inflate the transit the destination rebases timers by. */
+static void rtt_sample(struct xpeer *p, sami_usec_t s)
+{
+    p->srtt = p->srtt ? (p->srtt * 7u + s) / 8u : s;
 }
 
 static void *xalloc(struct sami_xfer_engine *e, size_t n)
@@ -226,6 +253,7 @@ struct export_ctx {
     struct sami_xfer_engine *e;
     struct outbox *o;
     uint32_t budget;
+    uint32_t want;  /* DI types the migration moves: the others stay, unreported */
     uint32_t types; /* DI types the peer takes */
     uint32_t max_records;
     int rc;
@@ -239,6 +267,8 @@ static int export_emit(void *arg, const struct sami_di_record *rec)
     uint8_t val[SAMI_DI_MAX_LEN];
     size_t n = 0;
     if (rec->type == 0 || rec->type > SAMI_DI_TYPE_MAX)
+        return 0;
+    if (!(x->want & SAMI_DI_TYPE_BIT(rec->type)))
         return 0;
     if (!(x->types & SAMI_DI_TYPE_BIT(rec->type))) {
         o->unsupported[rec->type]++;
@@ -561,8 +591,16 @@ static void send_unit(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *
         e->c.retransmits++;
     else
         m->hiw = u + 1u;
+    /* Known before sending: an L2 link may start the message (and report
+     * it through link_starting) inside msg_send. */
+    struct xpeer *p = &e->peers[m->peer];
+    m->useq[u % XE_WMAX] = p->tx_seq + 1u;
+    m->ustart[u % XE_WMAX] = now;
+    m->uretx[u % XE_WMAX] = peer_retx(e, p);
+    m->ustarted[u % XE_WMAX] = p->binding != SAMI_XFER_BIND_L2;
     int64_t seq = msg_send(e, now, m->peer, &b);
-    m->useq[u % XE_WMAX] = seq > 0 ? (uint64_t)seq : 0;
+    if (seq <= 0)
+        m->useq[u % XE_WMAX] = 0;
     m->usent[u % XE_WMAX] = now;
     m->any_sent = 1;
 }
@@ -593,6 +631,7 @@ static int do_export(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m
         .e = e,
         .o = o,
         .budget = lim - BATCH_OVERHEAD,
+        .want = m->want,
         .types = e->cfg.di_types & (p->caps.di_types ? p->caps.di_types : SAMI_DI_ALL_TYPES),
         .max_records = e->cfg.limits.max_records_per_migration,
     };
@@ -856,8 +895,14 @@ int sami_xfer_engine_create(const struct sami_xfer_engine_cfg *cfg, struct sami_
     memset(e->peers, 0, e->npeers * sizeof *e->peers);
     memset(e->migs, 0, e->nmigs * sizeof *e->migs);
     if (c.link) {
+        e->rbuf = c.alloc.alloc(c.alloc.ctx, l->max_msg);
+        if (!e->rbuf) {
+            sami_xfer_engine_destroy(e);
+            return SAMI_ERR_NOMEM;
+        }
         c.link->cfg.deliver = link_deliver;
         c.link->cfg.error = NULL;
+        c.link->cfg.starting = link_starting;
         c.link->cfg.up_ctx = e;
     }
     *out = e;
@@ -882,6 +927,8 @@ void sami_xfer_engine_destroy(struct sami_xfer_engine *e)
         a.free(a.ctx, e->migs);
     if (e->buf)
         a.free(a.ctx, e->buf);
+    if (e->rbuf)
+        a.free(a.ctx, e->rbuf);
     a.free(a.ctx, e);
 }
 
@@ -1080,8 +1127,10 @@ static void dst_batch(struct sami_xfer_engine *e, sami_usec_t now, int pid,
      * of that moment on our clock (snapshot age + half the round trip), so
      * the store counts the transit too. The staged values stay as sent,
      * which keeps the COMMIT digest comparable. */
-    sami_usec_t back = SAMI_MSEC(v.snapshot_ms) + e->peers[pid].srtt / 2u;
-    sami_usec_t anchor = now > back ? now - back : 0;
+    sami_usec_t at = e->rx_at && e->rx_at <= now ? e->rx_at : now;
+    /* SNAPSHOT TIME is truncated to whole ms: half a ms more centres it */
+    sami_usec_t back = SAMI_MSEC(v.snapshot_ms) + 500u + e->peers[pid].srtt / 2u;
+    sami_usec_t anchor = at > back ? at - back : 0;
     struct sami_xfer_iter it;
     struct sami_xfer_elem el;
     sami_xfer_iter_init(&it, msg, NULL);
@@ -1092,6 +1141,13 @@ static void dst_batch(struct sami_xfer_engine *e, sami_usec_t now, int pid,
             continue;
         if (sami_di_decode(di.di_type, di.value, di.len, &rec, NULL)) {
             e->c.bad_records++; /* unknown type/version: skipped; the digest decides */
+            continue;
+        }
+        if (!(m->want & SAMI_DI_TYPE_BIT(rec.type))) {
+            /* our hypervisor did not ask for this type: not staged, so the
+             * COMMIT's counts and digest refuse the install (fail closed
+             * when the two hypervisors disagree on the types) */
+            e->c.unwanted++;
             continue;
         }
         int rc = sami_store_stage_put(&e->cfg.store, m->id, &rec, anchor);
@@ -1409,6 +1465,11 @@ static void on_ack(struct sami_xfer_engine *e, sami_usec_t now, int pid,
              m->state == SAMI_XFER_MS_READY)) {
             for (uint32_t u = m->una; u < m->nxt; u++) {
                 if (m->useq[u % XE_WMAX] == acked) {
+                    /* The ACK names this very transmission (every resend has
+                     * a fresh sequence); only link resends blur it. */
+                    struct xpeer *p = &e->peers[pid];
+                    if (peer_retx(e, p) == m->uretx[u % XE_WMAX])
+                        rtt_sample(p, now - m->ustart[u % XE_WMAX]);
                     src_progress(e, now, m, u + 1u);
                     return;
                 }
@@ -1472,6 +1533,8 @@ static void hello_start(struct sami_xfer_engine *e, sami_usec_t now, int pid)
     p->hello = HELLO_SENT;
     p->hello_tries = 0;
     p->hello_sent = now;
+    p->hello_retx = peer_retx(e, p);
+    p->hello_started = p->binding != SAMI_XFER_BIND_L2;
     p->hello_timer = now + rto_for(e, 0);
     send_hello(e, now, pid, 0);
 }
@@ -1487,16 +1550,17 @@ static void on_hello(struct sami_xfer_engine *e, sami_usec_t now, int pid,
         if (el.type == SAMI_XFER_E_CAPS)
             (void)sami_xfer_read_caps(&el, &p->caps, NULL);
     if (!(msg->hdr.flags & SAMI_XFER_F_RESPONSE)) {
-        send_hello(e, now, pid, 1);
-        /* a destination learns the round trip (its transit estimate for
-         * rebasing) from its own HELLO */
+        /* A destination learns the round trip (its transit estimate for
+         * rebasing) from its own HELLO. Sent before the response: the peer
+         * then answers it before it starts pushing batches, whose queue
+         * would otherwise delay that answer and inflate the sample. */
         if (p->hello == HELLO_NONE)
             hello_start(e, now, pid);
+        send_hello(e, now, pid, 1);
     } else if (p->hello == HELLO_SENT) {
-        if (p->hello_tries == 0) { /* Karn: only an unrepeated HELLO measures */
-            sami_usec_t s = now - p->hello_sent;
-            p->srtt = p->srtt ? (p->srtt * 7u + s) / 8u : s;
-        }
+        /* Karn: only a HELLO neither we nor our link repeated measures */
+        if (p->hello_tries == 0 && peer_retx(e, p) == p->hello_retx)
+            rtt_sample(p, now - p->hello_sent);
         p->hello = HELLO_DONE;
         p->hello_timer = SAMI_NO_DEADLINE;
         p->hello_tries = 0;
@@ -1639,7 +1703,12 @@ static void link_deliver(void *ctx, sami_usec_t now, int link_peer, void *handle
     for (uint32_t i = 0; i < e->npeers; i++) {
         struct xpeer *p = &e->peers[i];
         if (p->used && p->binding == SAMI_XFER_BIND_L2 && p->link_peer == link_peer) {
+            /* A batch's snapshot age was true when its fragment 0 left, so
+             * its transit ends when fragment 0 arrived, whatever the later
+             * fragments (or their resends) took. */
+            e->rx_at = sami_xfer_link_rx_first_at(e->cfg.link, link_peer);
             (void)sami_xfer_engine_input(e, now, (int)i, msg, len);
+            e->rx_at = 0;
             return;
         }
     }
@@ -1647,12 +1716,135 @@ static void link_deliver(void *ctx, sami_usec_t now, int link_peer, void *handle
     e->c.unknown_peer++;
 }
 
+static uint64_t be_get(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* The export a queued batch was cut from, or SAMI_NO_DEADLINE when the
+ * message is not a current batch of this source migration. */
+static sami_usec_t batch_export_at(const struct xmig *m, uint8_t type, uint64_t gen_next)
+{
+    if ((gen_next >> 32) != m->attempt)
+        return SAMI_NO_DEADLINE; /* an older attempt's: its export is gone */
+    if (type == SAMI_XFER_PRECOPY && m->exported)
+        return m->pre.at;
+    if (type == SAMI_XFER_DELTA && m->delta_ready)
+        return m->del.at;
+    return SAMI_NO_DEADLINE;
+}
+
+/* The L2 link is about to send a message that may have waited in its
+ * queue behind others. A batch says how old its snapshot is (SNAPSHOT
+ * TIME, signed) as of when it was built; the destination anchors remaining
+ * times on that age, so the wait would end up in its timers. Refresh the
+ * age to now and sign again (same key id, same sequence). Round trips are
+ * measured from here too: the queueing is ours, not the path's. */
+static int link_starting(void *ctx, sami_usec_t now, int link_peer, void *handle, uint32_t ticket,
+                         uint8_t *a, size_t alen, uint8_t *b, size_t blen)
+{
+    struct sami_xfer_engine *e = ctx;
+    (void)handle, (void)ticket;
+    size_t len = alen + blen;
+    if (!e || !e->rbuf || len < SAMI_XFER_OVERHEAD || len > e->cfg.limits.max_msg)
+        return 0;
+    int pid = -1;
+    for (uint32_t i = 0; i < e->npeers && pid < 0; i++)
+        if (e->peers[i].used && e->peers[i].binding == SAMI_XFER_BIND_L2 &&
+            e->peers[i].link_peer == link_peer)
+            pid = (int)i;
+    if (pid < 0)
+        return 0;
+    struct xpeer *p = &e->peers[pid];
+    uint8_t *msg = e->rbuf;
+    memcpy(msg, a, alen);
+    if (blen)
+        memcpy(msg + alen, b, blen);
+    struct sami_rd r;
+    struct sami_xfer_hdr h;
+    sami_rd_init(&r, msg, len, NULL);
+    if (sami_xfer_read_hdr(&r, e->cfg.limits.max_msg - SAMI_XFER_OVERHEAD, &h) ||
+        SAMI_XFER_OVERHEAD + (size_t)h.body_len != len)
+        return 0;
+    if (h.type == SAMI_XFER_HELLO) {
+        /* only its first start: a later one is a link resend (Karn) */
+        if (!(h.flags & SAMI_XFER_F_RESPONSE) && p->hello == HELLO_SENT && p->hello_tries == 0 &&
+            !p->hello_started) {
+            p->hello_sent = now;
+            p->hello_retx = peer_retx(e, p);
+            p->hello_started = 1;
+        }
+        return 0;
+    }
+    if (h.type != SAMI_XFER_PRECOPY && h.type != SAMI_XFER_DELTA)
+        return 0;
+    struct xmig *m = mig_find(e, h.migration_id, SAMI_XFER_ROLE_SOURCE);
+    if (!m || m->peer != pid)
+        return 0;
+    uint16_t key_id = (uint16_t)be_get(msg + len - SAMI_XFER_TRAILER_LEN, 2);
+    uint64_t seq = be_get(msg + len - SAMI_XFER_TRAILER_LEN + 2, 8);
+    for (uint32_t u = m->una; u < m->nxt; u++) {
+        uint32_t k = u % XE_WMAX;
+        if (m->useq[k] == seq && !m->ustarted[k]) {
+            m->ustart[k] = now;
+            m->uretx[k] = peer_retx(e, p);
+            m->ustarted[k] = 1;
+        }
+    }
+    /* find GENERATION and SNAPSHOT TIME (fixed sizes, so a plain walk) */
+    size_t off = SAMI_XFER_HDR_LEN, end = SAMI_XFER_HDR_LEN + h.body_len, snap = 0;
+    uint64_t gen_next = 0;
+    while (off + SAMI_XFER_ELEM_HDR_LEN <= end) {
+        uint16_t t = (uint16_t)be_get(msg + off, 2);
+        size_t n = (size_t)be_get(msg + off + 2, 2);
+        size_t v = off + SAMI_XFER_ELEM_HDR_LEN;
+        if (v + n > end)
+            return 0;
+        if (t == SAMI_XFER_E_GENERATION && n == SAMI_XFER_GENERATION_LEN)
+            gen_next = be_get(msg + v + 8, 8);
+        else if (t == SAMI_XFER_E_SNAPSHOT_TIME && n == SAMI_XFER_SNAPSHOT_TIME_LEN)
+            snap = v;
+        off = v + n;
+    }
+    sami_usec_t at = batch_export_at(m, h.type, gen_next);
+    if (!snap || at == SAMI_NO_DEADLINE || now < at)
+        return 0;
+    uint32_t age = ms32(now - at);
+    if (age == (uint32_t)be_get(msg + snap, 4))
+        return 0;
+    const struct sami_xfer_key *k = NULL;
+    for (int i = 0; i < SAMI_XFER_MAX_KEYS && !k; i++)
+        if (e->cfg.keyring.keys[i].id == key_id)
+            k = &e->cfg.keyring.keys[i];
+    if (!k)
+        return 0; /* the key is gone: the old age is better than no signature */
+    for (unsigned i = 0; i < 4; i++)
+        msg[snap + i] = (uint8_t)(age >> (24 - 8 * i));
+    if (sami_xfer_seal(msg, len, k, seq, e->cfg.keyring.hmac) != 0)
+        return 0;
+    memcpy(a, msg, alen);
+    if (blen)
+        memcpy(b, msg + alen, blen);
+    e->c.restamps++;
+    return 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* source API */
 
+/* The types a migration moves: 0 asks for every type. */
+static uint32_t want_of(uint32_t di_types)
+{
+    uint32_t w = di_types & SAMI_DI_ALL_TYPES;
+    return w ? w : SAMI_DI_ALL_TYPES;
+}
+
 int sami_xfer_engine_precopy(struct sami_xfer_engine *e, sami_usec_t now, int peer,
                              uint64_t migration_id, const struct sami_vm_id *vm,
-                             sami_usec_t deadline)
+                             uint32_t di_types, sami_usec_t deadline)
 {
     if (!e || !vm)
         return SAMI_ERR_INVAL;
@@ -1671,6 +1863,7 @@ int sami_xfer_engine_precopy(struct sami_xfer_engine *e, sami_usec_t now, int pe
         return rc;
     }
     m->vm = *vm;
+    m->want = want_of(di_types);
     m->peer = peer;
     m->deadline = deadline;
     if (p->up) {
@@ -1725,7 +1918,8 @@ int sami_xfer_engine_commit(struct sami_xfer_engine *e, sami_usec_t now, uint64_
 /* destination API */
 
 int sami_xfer_engine_expect(struct sami_xfer_engine *e, sami_usec_t now, uint64_t migration_id,
-                            const struct sami_vm_id *vm, int peer, sami_usec_t deadline)
+                            const struct sami_vm_id *vm, int peer, uint32_t di_types,
+                            sami_usec_t deadline)
 {
     (void)now;
     if (!e || !vm || (peer >= 0 && !peer_at(e, peer)))
@@ -1741,6 +1935,7 @@ int sami_xfer_engine_expect(struct sami_xfer_engine *e, sami_usec_t now, uint64_
     if (!m)
         return SAMI_ERR_LIMIT;
     m->vm = *vm;
+    m->want = want_of(di_types);
     m->peer = peer;
     m->deadline = deadline;
     m->state = SAMI_XFER_MS_EXPECTED;

@@ -35,8 +35,20 @@ static struct sami_xfer_link_peer *peer_get(const struct sami_xfer_link *l, int 
     return &l->peers[peer];
 }
 
+/* Offers the message in flight to cfg.starting; 1 if it was rewritten. */
+static int starting(struct sami_xfer_link *l, struct sami_xfer_link_peer *p, int peer,
+                    sami_usec_t now)
+{
+    if (!l->cfg.starting)
+        return 0;
+    size_t first = p->qcap - p->msg_off < p->msg_len ? p->qcap - p->msg_off : p->msg_len;
+    return l->cfg.starting(l->cfg.up_ctx, now, peer, p->handle, p->ticket_head, p->q + p->msg_off,
+                           first, p->q, p->msg_len - first) == 1;
+}
+
 /* Loads the head of the queue as the message in flight. */
-static void start_head(struct sami_xfer_link *l, struct sami_xfer_link_peer *p)
+static void start_head(struct sami_xfer_link *l, struct sami_xfer_link_peer *p, int peer,
+                       sami_usec_t now)
 {
     uint8_t h[SAMI_XFER_LINK_QHDR];
     uint16_t n = 0;
@@ -53,6 +65,7 @@ static void start_head(struct sami_xfer_link *l, struct sami_xfer_link_peer *p)
     p->tries = 0;
     p->deadline = SAMI_NO_DEADLINE;
     p->active = 1;
+    (void)starting(l, p, peer, now);
 }
 
 static void pop_head(struct sami_xfer_link_peer *p)
@@ -95,7 +108,7 @@ static void pump(struct sami_xfer_link *l, struct sami_xfer_link_peer *p, int pe
                  sami_usec_t now)
 {
     if (!p->active)
-        start_head(l, p);
+        start_head(l, p, peer, now);
     if (!p->active)
         return;
     int sent_any = 0;
@@ -289,6 +302,8 @@ static void on_data(struct sami_xfer_link *l, struct sami_xfer_link_peer *p, int
     }
     int in_progress = p->ra.count != 0 && f->frag_index == 0 && f->seq != p->ra.first_seq;
     int rc = sami_xfer_l2_reasm_push(&p->ra, f, &msg, &mlen);
+    if (f->frag_index == 0 && (rc == SAMI_XFER_L2_MORE || rc == SAMI_XFER_L2_COMPLETE))
+        p->rx_first_at = now;
     switch (rc) {
     case SAMI_XFER_L2_MORE:
         if (in_progress)
@@ -375,6 +390,14 @@ void sami_xfer_link_run(struct sami_xfer_link *l, sami_usec_t now)
         }
         /* go back N: resend from the oldest unacknowledged fragment */
         l->stats.frames_retx += (uint64_t)(p->sent - p->acked);
+        p->frames_retx += (uint64_t)(p->sent - p->acked);
+        /* Nothing acknowledged: the message may be rewritten; new content
+         * must not mix with fragments of the old one at the receiver, so it
+         * goes under fresh sequence numbers. That drops what the receiver
+         * holds of a multi-fragment message and any late ACK: not before the
+         * second timeout in a row (the first is often just a late ACK). */
+        if (p->acked == 0 && (p->nfrag == 1 || p->tries >= 2) && starting(l, p, (int)i, now))
+            p->first_seq = sami_xfer_l2_seq_add(p->first_seq, p->nfrag);
         p->sent = p->acked;
         pump(l, p, (int)i, now);
     }
@@ -384,6 +407,18 @@ uint32_t sami_xfer_link_pending(const struct sami_xfer_link *l, int peer)
 {
     const struct sami_xfer_link_peer *p = peer_get(l, peer);
     return p ? p->qcount : 0;
+}
+
+sami_usec_t sami_xfer_link_rx_first_at(const struct sami_xfer_link *l, int peer)
+{
+    const struct sami_xfer_link_peer *p = peer_get(l, peer);
+    return p ? p->rx_first_at : 0;
+}
+
+uint64_t sami_xfer_link_peer_retx(const struct sami_xfer_link *l, int peer)
+{
+    const struct sami_xfer_link_peer *p = peer_get(l, peer);
+    return p ? p->frames_retx : 0;
 }
 
 const struct sami_xfer_link_stats *sami_xfer_link_stats(const struct sami_xfer_link *l)

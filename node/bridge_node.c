@@ -512,13 +512,11 @@ static int op_xfer_precopy(void *ctx, uint32_t peer, const struct sami_bridge_re
 {
     struct bnode *b = ctx;
     (void)peer_ref;
-    /* The transfer engine exports every type it handles (cfg.di_types);
-     * per-migration selection is not in its API (see docs/DEMO.md). */
-    (void)di_types;
     if (peer >= b->npeers)
         return op_rc(b, SAMI_ERR_NOTFOUND);
+    /* only the notification's "DI types wanted" move */
     return op_rc(b, sami_xfer_engine_precopy(b->xe, b->now, b->peers[peer].xid, mig_id, vm,
-                                             mig_deadline(b, mig_id)));
+                                             di_types, mig_deadline(b, mig_id)));
 }
 
 static int op_xfer_commit(void *ctx, uint64_t mig_id)
@@ -531,11 +529,10 @@ static int op_xfer_expect(void *ctx, uint32_t peer, uint64_t mig_id, const struc
                           uint32_t di_types, sami_usec_t deadline)
 {
     struct bnode *b = ctx;
-    (void)di_types;
     if (peer >= b->npeers)
         return op_rc(b, SAMI_ERR_NOTFOUND);
     return op_rc(b, sami_xfer_engine_expect(b->xe, b->now, mig_id, vm, b->peers[peer].xid,
-                                            deadline));
+                                            di_types, deadline));
 }
 
 static int op_xfer_activate(void *ctx, uint64_t mig_id)

@@ -186,8 +186,9 @@ static int op_send_notification(void *ctx, uint64_t mig_id, int tp, const uint8_
             h->base.c.notif_tx_riding++;
             return 0;
         }
-        /* SAMI_ERR_STATE: a request (e.g. a keep-alive) is in flight for
-         * the VSI; the notification must not wait for it. */
+        /* SAMI_ERR_STATE: a user request is in flight for the VSI (a
+         * keep-alive is superseded by the station instead); the
+         * notification must not wait for it. */
     }
     int rc = sami_vdp_station_send_org(&h->st, h->now, org, olen, NULL);
     if (rc == 0) {
@@ -303,6 +304,8 @@ int sami_node_hv_create(const struct sami_node_hv_cfg *cfg, struct sami_node **o
             h->cfg.mig.ack_timeout = d.ack_timeout;
             if (!h->cfg.mig.max_retries)
                 h->cfg.mig.max_retries = d.max_retries;
+            if (!h->cfg.mig.max_reasks)
+                h->cfg.mig.max_reasks = d.max_reasks;
         }
         if (!h->cfg.mig.verdict_wait)
             h->cfg.mig.verdict_wait = d.verdict_wait;

@@ -50,6 +50,10 @@ struct world {
     int no_dest_prepare; /* HV-D never announces */
     int stream;          /* transfer over the stream binding instead of L2 */
     int abort_after_prepare;
+    uint32_t di_types;       /* "DI types wanted" in both notifications; 0 = all */
+    uint32_t proceed_types;  /* types in the PROCEED answering SUSPENDED */
+    int src_at_proceed;      /* records at BR-O when HV-S heard PROCEED */
+    uint32_t src_per_at_proceed[SAMI_STORE_COUNTS];
     sami_usec_t t_suspend;
     uint32_t counts_at_suspend[SAMI_STORE_COUNTS];
 };
@@ -100,6 +104,10 @@ static void on_verdict(void *ctx, struct sami_node *node, sami_usec_t now,
     if (node == w->hv_s) {
         log_verdict(&w->vs, now, v);
         if (v->time_point == SAMI_TP_SUSPENDED && v->outcome == SAMI_MIG_HV_PROCEED) {
+            for (unsigned i = 0; i < v->n_results; i++)
+                w->proceed_types |= SAMI_DI_TYPE_BIT(v->results[i].di_type);
+            struct sami_store so = sami_node_bridge_store(w->br_o);
+            w->src_at_proceed = sami_store_count(&so, &w->vm, w->src_per_at_proceed);
             /* the manager resumes the VM at the destination */
             assert_int_equal(sami_node_hv_time_point(w->hv_d, now, MIG, SAMI_TP_RESUMED, 2000), 0);
             sami_sim_touch(w->sim, w->tx_hv_d.id);
@@ -248,14 +256,15 @@ static void t_assoc(struct sami_sim *sim, sami_usec_t now, void *arg)
 static void t_prepare(struct sami_sim *sim, sami_usec_t now, void *arg)
 {
     (void)sim, (void)arg;
+    uint32_t types = W.di_types ? W.di_types : SAMI_DI_ALL_TYPES;
     if (!W.no_dest_prepare) {
         int rc = sami_node_hv_migrate(W.hv_d, now, MIG, &W.vsi, &W.ref_o, &W.ref_d,
-                                      SAMI_MIG_HV_DEST, SAMI_DI_ALL_TYPES, NULL, 0, NULL, 0);
+                                      SAMI_MIG_HV_DEST, types, NULL, 0, NULL, 0);
         assert_int_equal(rc, 0);
         assert_int_equal(sami_node_hv_time_point(W.hv_d, now, MIG, SAMI_TP_PREPARE, 3000), 0);
     }
     assert_int_equal(sami_node_hv_migrate(W.hv_s, now, MIG, &W.vsi, &W.ref_o, &W.ref_d,
-                                          SAMI_MIG_HV_SOURCE, SAMI_DI_ALL_TYPES, NULL, 0, NULL, 0),
+                                          SAMI_MIG_HV_SOURCE, types, NULL, 0, NULL, 0),
                      0);
     assert_int_equal(sami_node_hv_time_point(W.hv_s, now, MIG, SAMI_TP_PREPARE, 1000), 0);
 }
@@ -517,6 +526,36 @@ static void test_stream_binding(void **state)
     teardown_world();
 }
 
+/* Per-migration DI type selection through the node glue: the VM has DHCP,
+ * firewall, ACL and counter records; the manager wants DHCP and ACL. Only
+ * those move and are reported; the others stay at BR-O through the commit
+ * (so a rollback would find them) and go with the VM's purge once BR-D
+ * activated it (docs/FLOWS.md, "DI types wanted"). */
+static void test_di_types_wanted(void **state)
+{
+    (void)state;
+    setup_world(12, 0.0);
+    W.di_types = SAMI_DI_TYPE_BIT(SAMI_DI_DHCP) | SAMI_DI_TYPE_BIT(SAMI_DI_ACL);
+    script_default();
+    assert_int_equal(sami_sim_run_until(W.sim, SAMI_SEC(10)), 0);
+    assert_int_equal(outcome_of(&W.vs, SAMI_TP_SUSPENDED), SAMI_MIG_HV_PROCEED);
+    assert_int_equal(outcome_of(&W.vd, SAMI_TP_RESUMED), SAMI_MIG_HV_PROCEED);
+    assert_int_equal(W.proceed_types, W.di_types);
+    /* at PROCEED the source still held every record */
+    assert_int_equal(W.src_at_proceed, (int)W.counts_at_suspend[0]);
+    assert_int_equal(W.src_per_at_proceed[SAMI_DI_FIREWALL], W.counts_at_suspend[SAMI_DI_FIREWALL]);
+    assert_true(W.counts_at_suspend[SAMI_DI_FIREWALL] > 0);
+    uint32_t o[SAMI_STORE_COUNTS], d[SAMI_STORE_COUNTS];
+    assert_int_equal(count_at(W.br_o, o), 0); /* purged with the VM after ACTIVATE */
+    uint32_t want = W.counts_at_suspend[SAMI_DI_DHCP] + W.counts_at_suspend[SAMI_DI_ACL];
+    assert_int_equal(count_at(W.br_d, d), (int)want);
+    assert_int_equal(d[SAMI_DI_DHCP], W.counts_at_suspend[SAMI_DI_DHCP]);
+    assert_int_equal(d[SAMI_DI_ACL], W.counts_at_suspend[SAMI_DI_ACL]);
+    assert_int_equal(d[SAMI_DI_FIREWALL] + d[SAMI_DI_COUNTERS], 0);
+    assert_int_equal(sami_xfer_engine_counters(sami_node_bridge_xfer(W.br_d))->unwanted, 0);
+    teardown_world();
+}
+
 static void test_deterministic(void **state)
 {
     (void)state;
@@ -543,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_abort_before_suspend),
         cmocka_unit_test(test_origin_restart),
         cmocka_unit_test(test_stream_binding),
+        cmocka_unit_test(test_di_types_wanted),
         cmocka_unit_test(test_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

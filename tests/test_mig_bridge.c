@@ -1275,6 +1275,7 @@ static struct world {
     sami_usec_t now;
     int d_expects;               /* BR-D was told to expect the migration */
     int black_hole;              /* the toy transfer loses every commit */
+    int lose_final[2];           /* drop this many PROCEED/ROLLBACK sent to side's HV */
     int freezes, unfreezes;
     struct sami_mig_hv_verdict verdicts[2][8];
     size_t n_verdicts[2];
@@ -1326,6 +1327,10 @@ static const struct sami_mig_hv_ops W_HV_OPS = {w_send_notif, w_verdict};
 static int w_send_fb(void *ctx, uint32_t port, const struct sami_feedback *fb)
 {
     (void)port;
+    if (fb->verdict != SAMI_VERDICT_PENDING && W.lose_final[w_side(ctx)] > 0) {
+        W.lose_final[w_side(ctx)]--;
+        return 0; /* lost on the way */
+    }
     struct qitem *it = push(Q_FB, w_side(ctx));
     assert_int_equal(sami_samitlv_feedback_encode(fb, NULL, it->bytes, sizeof it->bytes, &it->len),
                      0);
@@ -1575,6 +1580,66 @@ static void test_e2e_lost_commit_times_out(void **state)
     assert_int_equal(last_verdict(SIDE_D)->outcome, SAMI_MIG_HV_ROLLBACK);
 }
 
+/* Both decisions (PROCEED answering SUSPENDED at BR-O, PROCEED answering
+ * RESUMED at BR-D) are lost once: each hypervisor asks again and the bridge
+ * answers the repeat with the decision it took, long before verdict_wait. */
+static void test_e2e_lost_decisions_are_asked_again(void **state)
+{
+    (void)state;
+    world_init();
+    tp(SIDE_D, SAMI_TP_PREPARE);
+    tp(SIDE_O, SAMI_TP_PREPARE);
+    advance_to(SAMI_SEC(10));
+    W.lose_final[SIDE_O] = 1;
+    W.lose_final[SIDE_D] = 1;
+    tp(SIDE_O, SAMI_TP_SUSPENDED);
+    sami_usec_t t0 = W.now;
+    assert_int_equal(last_verdict(SIDE_O)->time_point, SAMI_TP_PREPARE); /* no decision yet */
+    assert_int_equal(br_state(SIDE_O), SAMI_MIG_BRIDGE_O_COMMITTED);
+    advance_to(t0 + SAMI_SEC(1));
+    const struct sami_mig_hv_verdict *v = last_verdict(SIDE_O);
+    assert_int_equal(v->time_point, SAMI_TP_SUSPENDED);
+    assert_int_equal(v->outcome, SAMI_MIG_HV_PROCEED);
+    assert_int_equal(v->n_results, 2);
+    assert_true(v->transfer_time_us > 0 && v->transfer_time_us < SAMI_MSEC(10));
+    tp(SIDE_D, SAMI_TP_RESUMED);
+    t0 = W.now;
+    assert_int_equal(last_verdict(SIDE_D)->time_point, SAMI_TP_PREPARE);
+    assert_int_equal(br_state(SIDE_D), SAMI_MIG_BRIDGE_DONE);
+    advance_to(t0 + SAMI_SEC(1));
+    assert_int_equal(last_verdict(SIDE_D)->time_point, SAMI_TP_RESUMED);
+    assert_int_equal(last_verdict(SIDE_D)->outcome, SAMI_MIG_HV_PROCEED);
+    for (int s = 0; s < 2; s++) {
+        assert_int_equal(W.hv[s].counters.notif_reask, 1);
+        assert_int_equal(W.br[s].counters.notif_dup, 1);
+        assert_int_equal(W.hv[s].counters.outcomes[SAMI_MIG_HV_TIMEOUT], 0);
+    }
+    assert_int_equal(W.freezes, W.unfreezes);
+}
+
+/* BR-D aborted after BR-O's PROCEED was lost: BR-O rolled back (records
+ * kept, unfrozen), so the re-asked SUSPENDED is answered ROLLBACK, the
+ * truth now, and the manager resumes the VM where its DI still is. */
+static void test_e2e_reask_after_peer_abort_gets_rollback(void **state)
+{
+    (void)state;
+    world_init();
+    tp(SIDE_D, SAMI_TP_PREPARE);
+    tp(SIDE_O, SAMI_TP_PREPARE);
+    W.lose_final[SIDE_O] = 1;
+    tp(SIDE_O, SAMI_TP_SUSPENDED);
+    assert_int_equal(br_state(SIDE_O), SAMI_MIG_BRIDGE_O_COMMITTED);
+    /* HV-D gives up before RESUMED: BR-D tells BR-O */
+    assert_int_equal(sami_mig_hv_abort(&W.hv[SIDE_D], W.now, MID, SAMI_ABORT_OTHER), 0);
+    pump();
+    assert_int_equal(br_state(SIDE_O), SAMI_MIG_BRIDGE_FAILED);
+    advance_to(W.now + SAMI_SEC(1));
+    const struct sami_mig_hv_verdict *v = last_verdict(SIDE_O);
+    assert_int_equal(v->time_point, SAMI_TP_SUSPENDED);
+    assert_int_equal(v->outcome, SAMI_MIG_HV_ROLLBACK);
+    assert_int_equal(W.freezes, W.unfreezes);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1621,6 +1686,8 @@ int main(void)
         cmocka_unit_test_setup(test_e2e_migration, NULL),
         cmocka_unit_test_setup(test_e2e_unannounced_destination_rolls_back, NULL),
         cmocka_unit_test_setup(test_e2e_lost_commit_times_out, NULL),
+        cmocka_unit_test_setup(test_e2e_lost_decisions_are_asked_again, NULL),
+        cmocka_unit_test_setup(test_e2e_reask_after_peer_abort_gets_rollback, NULL),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -286,7 +286,7 @@ static void test_suspended_proceed_with_results(void **state)
     struct sami_mig_hv_info info;
     assert_int_equal(sami_mig_hv_get(&HV, MID, &info), 0);
     assert_int_equal(info.phase, SAMI_MIG_HV_WAIT_FINAL);
-    assert_true(info.deadline == SAMI_SEC(10)); /* verdict_wait, retransmission stopped */
+    assert_true(info.deadline == SAMI_MSEC(500)); /* the first re-ask, not a retransmission */
 
     struct sami_feedback f = fb(MID, SAMI_TP_SUSPENDED, SAMI_VERDICT_PROCEED);
     f.transfer_time_us = 41234;
@@ -341,6 +341,10 @@ static void test_suspended_rollback(void **state)
 static void test_suspended_timeout(void **state)
 {
     (void)state;
+    struct sami_mig_hv_cfg c;
+    sami_mig_hv_cfg_default(&c);
+    c.max_reasks = 0; /* the bare decision wait */
+    setup_with(&c, 4);
     start(MID, SAMI_MIG_HV_SOURCE);
     assert_int_equal(sami_mig_hv_time_point(&HV, SAMI_SEC(1), MID, SAMI_TP_SUSPENDED, 0), 0);
     assert_int_equal(feed(MID, SAMI_TP_SUSPENDED, SAMI_VERDICT_PENDING), 0);
@@ -378,7 +382,7 @@ static void test_retransmit_until_acked(void **state)
     run_at(SAMI_MSEC(1500));
     assert_int_equal(F.n_sent, 3);
     assert_int_equal(feed(MID, SAMI_TP_SUSPENDED, SAMI_VERDICT_PENDING), 0);
-    run_at(SAMI_SEC(5));
+    run_at(SAMI_MSEC(1999)); /* acknowledged: the next send is a re-ask at 2 s */
     assert_int_equal(F.n_sent, 3);
     struct sami_mig_hv_info info;
     assert_int_equal(sami_mig_hv_get(&HV, MID, &info), 0);
@@ -425,6 +429,91 @@ static void test_verdict_wait_bounds_retransmission(void **state)
     assert_int_equal(F.n_verdicts, 1);
     assert_int_equal(F.verdicts[0].outcome, SAMI_MIG_HV_TIMEOUT);
     assert_int_equal(F.n_sent, 3); /* 0, 0.5, 1.5 s */
+}
+
+/* Acknowledged, then the decision is lost: the time point is asked again
+ * (same bytes, same pairing) at ack_timeout after the acknowledgement,
+ * doubling, max_reasks times, all within verdict_wait. */
+static void test_reask_schedule_then_timeout(void **state)
+{
+    (void)state;
+    start(MID, SAMI_MIG_HV_SOURCE);
+    assert_int_equal(sami_mig_hv_time_point(&HV, 0, MID, SAMI_TP_SUSPENDED, 0), 0);
+    F.now = SAMI_MSEC(10);
+    assert_int_equal(feed(MID, SAMI_TP_SUSPENDED, SAMI_VERDICT_PENDING), 0);
+    const sami_usec_t at[] = {SAMI_MSEC(510), SAMI_MSEC(1510), SAMI_MSEC(3510), SAMI_MSEC(7510)};
+    for (size_t i = 0; i < 4; i++) {
+        assert_true(sami_mig_hv_next_deadline(&HV) == at[i]);
+        run_at(at[i] - 1);
+        assert_int_equal(F.n_sent, i + 1);
+        run_at(at[i]);
+        assert_int_equal(F.n_sent, i + 2);
+        assert_int_equal(F.sent[i + 1].len, F.sent[0].len);
+        assert_memory_equal(F.sent[i + 1].bytes, F.sent[0].bytes, F.sent[0].len);
+        assert_int_equal(F.sent[i + 1].pairing, SAMI_MIG_HV_PAIR_SUSPEND_S);
+        /* the bridge is still deciding: PENDING again is no outcome */
+        assert_int_equal(feed(MID, SAMI_TP_SUSPENDED, SAMI_VERDICT_PENDING), 0);
+        assert_int_equal(F.n_verdicts, 0);
+    }
+    /* 4 re-asks used: the next timer is the decision wait itself */
+    assert_true(sami_mig_hv_next_deadline(&HV) == SAMI_SEC(10));
+    run_at(SAMI_SEC(10));
+    assert_int_equal(F.n_sent, 5);
+    assert_int_equal(F.n_verdicts, 1);
+    assert_int_equal(F.verdicts[0].outcome, SAMI_MIG_HV_TIMEOUT);
+    assert_int_equal(HV.counters.notif_reask, 4);
+    assert_int_equal(HV.counters.fb_dup, 0);
+    assert_true(sami_mig_hv_next_deadline(&HV) == SAMI_NO_DEADLINE);
+}
+
+/* The first PROCEED went missing; the answer to the re-ask decides. */
+static void test_reask_recovers_lost_decision(void **state)
+{
+    (void)state;
+    start(MID, SAMI_MIG_HV_DEST);
+    assert_int_equal(sami_mig_hv_time_point(&HV, 0, MID, SAMI_TP_RESUMED, 0), 0);
+    assert_int_equal(feed(MID, SAMI_TP_RESUMED, SAMI_VERDICT_PENDING), 0);
+    run_at(SAMI_MSEC(500));
+    assert_int_equal(F.n_sent, 2);
+    assert_int_equal(F.sent[1].pairing, SAMI_MIG_HV_PAIR_ASSOC);
+    F.now = SAMI_MSEC(501);
+    struct sami_feedback f = fb(MID, SAMI_TP_RESUMED, SAMI_VERDICT_PROCEED);
+    f.n_results = 1;
+    f.results[0] = (struct sami_fb_result){SAMI_DI_DHCP, SAMI_DI_STATUS_OK, 0, 2, 2};
+    assert_int_equal(sami_mig_hv_feedback_input(&HV, F.now, &f), 0);
+    assert_int_equal(F.n_verdicts, 1);
+    assert_int_equal(F.verdicts[0].outcome, SAMI_MIG_HV_PROCEED);
+    assert_int_equal(F.verdicts[0].results[0].records_installed, 2);
+    /* decided: no more re-asks, a second copy of the answer is a duplicate */
+    assert_true(sami_mig_hv_next_deadline(&HV) == SAMI_NO_DEADLINE);
+    run_at(SAMI_SEC(20));
+    assert_int_equal(F.n_sent, 2);
+    assert_int_equal(sami_mig_hv_feedback_input(&HV, F.now, &f), SAMI_ERR_EXISTS);
+    /* time points that decide nothing are never re-asked */
+    start(MID2, SAMI_MIG_HV_SOURCE);
+    assert_int_equal(sami_mig_hv_time_point(&HV, F.now, MID2, SAMI_TP_PREPARE, 0), 0);
+    assert_int_equal(feed(MID2, SAMI_TP_PREPARE, SAMI_VERDICT_PENDING), 0);
+    run_at(SAMI_SEC(60));
+    assert_int_equal(F.n_sent, 3);
+}
+
+static void test_reask_bounded_by_verdict_wait(void **state)
+{
+    (void)state;
+    struct sami_mig_hv_cfg c;
+    sami_mig_hv_cfg_default(&c);
+    c.verdict_wait = SAMI_SEC(2);
+    c.max_reasks = 10;
+    setup_with(&c, 4);
+    start(MID, SAMI_MIG_HV_SOURCE);
+    assert_int_equal(sami_mig_hv_time_point(&HV, 0, MID, SAMI_TP_SUSPENDED, 0), 0);
+    assert_int_equal(feed(MID, SAMI_TP_SUSPENDED, SAMI_VERDICT_PENDING), 0);
+    for (sami_usec_t t = 0; t <= SAMI_SEC(2); t += SAMI_MSEC(50))
+        run_at(t);
+    /* 0 s, re-asks at 0.5 and 1.5 s; 3.5 s would be past the wait */
+    assert_int_equal(F.n_sent, 3);
+    assert_int_equal(F.n_verdicts, 1);
+    assert_int_equal(F.verdicts[0].outcome, SAMI_MIG_HV_TIMEOUT);
 }
 
 static void test_send_error_is_retried(void **state)
@@ -627,6 +716,9 @@ int main(void)
         cmocka_unit_test_setup(test_retransmit_until_acked, setup),
         cmocka_unit_test_setup(test_retries_exhausted_timeout, setup),
         cmocka_unit_test_setup(test_verdict_wait_bounds_retransmission, setup),
+        cmocka_unit_test_setup(test_reask_schedule_then_timeout, setup),
+        cmocka_unit_test_setup(test_reask_recovers_lost_decision, setup),
+        cmocka_unit_test_setup(test_reask_bounded_by_verdict_wait, setup),
         cmocka_unit_test_setup(test_send_error_is_retried, setup),
         cmocka_unit_test_setup(test_proceed_for_prepare_is_only_an_ack, setup),
         cmocka_unit_test_setup(test_stale_unknown_and_bad_feedback, setup),

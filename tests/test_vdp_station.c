@@ -664,6 +664,133 @@ static void test_vid_wildcard_adopted(void **state)
     assert_int_equal(f.vid, 321); /* the keep-alive carries the assigned VID */
 }
 
+/* Associated, and the keep-alive is out when the hypervisor must send a
+ * time-critical SUSPENDED riding an Assoc with the S hint. Before, the
+ * request got SAMI_ERR_STATE until the keep-alive's answer (or up to the
+ * response timeout, 15.7 s); now it supersedes the keep-alive. Same TLV
+ * type: the first Assoc answer is the keep-alive's (ECP and the bridge keep
+ * order) and is dropped; the second answers the request. */
+static void test_request_supersedes_keepalive(void **state)
+{
+    (void)state;
+    struct sh h;
+    setup_sh(&h, 3);
+    struct vsi_in x;
+    mk_vsi(&x, 1, 100);
+    step_ok(&h, 0, &x, SAMI_VDP_TLV_ASSOC, 0, SAMI_VDP_VSI_ASSOCIATED);
+    sami_usec_t t1 = 20 + KA_T;
+    sami_vdp_station_run(&h.st, t1);
+    assert_true(find(&h, &x)->pending_keepalive);
+    size_t nreq = count_reqs(&h), nev = h.nev;
+    uint8_t org[32];
+    size_t olen = mk_org(org, 1, 6);
+    sami_usec_t t2 = t1 + 3;
+    assert_int_equal(sami_vdp_station_request(&h.st, t2, &x.v, SAMI_VDP_TLV_ASSOC,
+                                              SAMI_VDP_STATUS_S, org, olen),
+                     0);
+    assert_int_equal(h.st.stats.superseded, 1);
+    assert_false(find(&h, &x)->pending_keepalive);
+    assert_int_equal(sami_vdp_station_next_deadline(&h.st), t1 + ACK_T); /* ECP: keep-alive first */
+    assert_int_equal(count_reqs(&h), nreq); /* stop-and-wait: queued behind the keep-alive */
+    ack_last(&h, t2 + 10);                  /* the keep-alive reached the bridge */
+    assert_int_equal(count_reqs(&h), nreq + 1);
+    struct sami_vdp d;
+    decode_req(last_req(&h), &d);
+    assert_int_equal(d.tlv[1].type, SAMI_VDP_TLV_ASSOC);
+    assert_int_equal(d.tlv[1].u.vsi.status, SAMI_VDP_STATUS_S);
+    assert_int_equal(d.ntlv, 3); /* Manager ID, Assoc, the notification */
+    ack_last(&h, t2 + 20);
+    /* the bridge's answer to the keep-alive: stale, no event */
+    respond_ok(&h, t2 + 30, &x, SAMI_VDP_TLV_ASSOC);
+    assert_int_equal(h.nev, nev);
+    assert_int_equal(h.st.stats.rx_stale, 1);
+    assert_int_equal(find(&h, &x)->pending_op, SAMI_VDP_TLV_ASSOC);
+    /* its answer to the request */
+    respond_ok(&h, t2 + 40, &x, SAMI_VDP_TLV_ASSOC);
+    assert_int_equal(h.nev, nev + 1);
+    const struct sami_vdp_station_event *ev = last_ev(&h);
+    assert_int_equal(ev->code, 0);
+    assert_false(ev->keepalive);
+    assert_int_equal(ev->hints, SAMI_VDP_STATUS_S);
+    assert_int_equal(find(&h, &x)->hints, SAMI_VDP_STATUS_S);
+    assert_int_equal(find(&h, &x)->pending_op, 0);
+    assert_int_equal(sami_vdp_station_next_deadline(&h.st), t2 + 40 + KA_T);
+    /* a user request in flight is still never superseded */
+    assert_int_equal(sami_vdp_station_request(&h.st, t2 + 50, &x.v, SAMI_VDP_TLV_PREASSOC, 0,
+                                              NULL, 0),
+                     0);
+    assert_int_equal(sami_vdp_station_request(&h.st, t2 + 51, &x.v, SAMI_VDP_TLV_ASSOC, 0, NULL,
+                                              0),
+                     SAMI_ERR_STATE);
+}
+
+/* Another TLV type: the keep-alive's PreAssoc answer is stale; and when it
+ * was lost, the Assoc answer still answers the request at once. */
+static void test_supersede_other_type(void **state)
+{
+    (void)state;
+    for (int lost = 0; lost <= 1; lost++) {
+        struct sh h;
+        setup_sh(&h, 3);
+        struct vsi_in x;
+        mk_vsi(&x, 1, 100);
+        step_ok(&h, 0, &x, SAMI_VDP_TLV_PREASSOC, 0, SAMI_VDP_VSI_PREASSOCIATED);
+        sami_usec_t t1 = 20 + KA_T;
+        sami_vdp_station_run(&h.st, t1);
+        ack_last(&h, t1 + 5);
+        assert_int_equal(sami_vdp_station_request(&h.st, t1 + 10, &x.v, SAMI_VDP_TLV_ASSOC, 0,
+                                                  NULL, 0),
+                         0);
+        ack_last(&h, t1 + 15);
+        size_t nev = h.nev;
+        if (!lost) {
+            respond_ok(&h, t1 + 20, &x, SAMI_VDP_TLV_PREASSOC);
+            assert_int_equal(h.nev, nev);
+            assert_int_equal(h.st.stats.rx_stale, 1);
+        }
+        respond_ok(&h, t1 + 30, &x, SAMI_VDP_TLV_ASSOC);
+        assert_int_equal(h.nev, nev + 1);
+        assert_int_equal(last_ev(&h)->op, SAMI_VDP_TLV_ASSOC);
+        assert_int_equal(last_ev(&h)->code, 0);
+        assert_int_equal(find(&h, &x)->state, SAMI_VDP_VSI_ASSOCIATED);
+        assert_int_equal(find(&h, &x)->stale_op, 0);
+        /* a late PreAssoc answer now matches nothing */
+        respond_ok(&h, t1 + 40, &x, SAMI_VDP_TLV_PREASSOC);
+        assert_int_equal(h.nev, nev + 1);
+        assert_int_equal(find(&h, &x)->state, SAMI_VDP_VSI_ASSOCIATED);
+    }
+}
+
+/* ECP gave up on the superseded keep-alive: no answer to it will come, so
+ * the first Assoc answer is the request's. */
+static void test_supersede_keepalive_lost_by_ecp(void **state)
+{
+    (void)state;
+    struct sh h;
+    setup_sh(&h, 3);
+    struct vsi_in x;
+    mk_vsi(&x, 1, 100);
+    step_ok(&h, 0, &x, SAMI_VDP_TLV_ASSOC, 0, SAMI_VDP_VSI_ASSOCIATED);
+    sami_usec_t t1 = 20 + KA_T;
+    sami_vdp_station_run(&h.st, t1);
+    assert_int_equal(sami_vdp_station_request(&h.st, t1 + 1, &x.v, SAMI_VDP_TLV_ASSOC,
+                                              SAMI_VDP_STATUS_S, NULL, 0),
+                     0);
+    size_t nev = h.nev;
+    for (int i = 1; i <= 4; i++) /* R = 3 retries, then ECP gives up */
+        sami_vdp_station_run(&h.st, t1 + (sami_usec_t)i * ACK_T);
+    assert_int_equal(h.st.stats.ecp_errors, 1);
+    assert_int_equal(h.nev, nev); /* the keep-alive ends silently */
+    assert_int_equal(find(&h, &x)->stale_op, 0);
+    sami_usec_t t2 = t1 + 4 * ACK_T;
+    ack_last(&h, t2 + 5); /* the request went out right after */
+    respond_ok(&h, t2 + 10, &x, SAMI_VDP_TLV_ASSOC);
+    assert_int_equal(h.nev, nev + 1);
+    assert_int_equal(last_ev(&h)->code, 0);
+    assert_false(last_ev(&h)->keepalive);
+    assert_int_equal(last_ev(&h)->hints, SAMI_VDP_STATUS_S);
+}
+
 static void test_request_errors(void **state)
 {
     (void)state;
@@ -817,6 +944,9 @@ static void test_negotiation_applied(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_request_supersedes_keepalive),
+        cmocka_unit_test(test_supersede_other_type),
+        cmocka_unit_test(test_supersede_keepalive_lost_by_ecp),
         cmocka_unit_test(test_request_pdu_layout),
         cmocka_unit_test(test_timer_formulas),
         cmocka_unit_test(test_all_success_transitions),

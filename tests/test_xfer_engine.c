@@ -248,6 +248,7 @@ struct node_cfg {
     uint32_t max_records_per_migration, max_records_total, max_migrations, max_msg,
         max_batch_records;
     unsigned window, retries;
+    uint32_t di_types; /* types the bridge handles (HELLO CAPS); 0 = all */
 };
 
 /* The engine passes cfg.ctx (the node) to tx; map it back to an index. */
@@ -286,6 +287,7 @@ static void node_init(int i, const struct node_cfg *nc)
         c.limits.max_msg = nc->max_msg;
         c.limits.max_batch_records = nc->max_batch_records;
         c.window = nc->window;
+        c.di_types = nc->di_types;
         if (nc->retries)
             c.retries = nc->retries;
     }
@@ -451,11 +453,11 @@ static void populate(int node, const struct sami_vm_id *vm, int ndhcp, int nnd, 
 /* A: pre-copy; then changes while the VM still runs; freeze; commit. */
 static void precopy_and_commit(const struct sami_vm_id *vm, int mutate)
 {
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, vm, -1, T.now + SAMI_SEC(60)),
-                     0);
     assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, vm, T.now + SAMI_SEC(30)),
-        0);
+        sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, vm, -1, 0, T.now + SAMI_SEC(60)), 0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, vm, 0,
+                                              T.now + SAMI_SEC(30)),
+                     0);
     run_for(SAMI_SEC(5));
     assert_non_null(find_ev(0, SAMI_XFER_EV_PRECOPY_DONE, MIG));
     assert_int_equal(find_ev(0, SAMI_XFER_EV_PRECOPY_DONE, MIG)->status, SAMI_XFER_ST_OK);
@@ -564,6 +566,126 @@ static void test_happy_path_exact_counts(void **state)
     assert_int_equal(C(0)->retransmits, 0);
 }
 
+/* The notification's "DI types wanted": a VM with DHCP, ACL and firewall
+ * records, a migration that wants DHCP and ACL. Only those move, only
+ * those are counted, digested and reported; the firewall sessions stay at
+ * the source (a rollback up to ACTIVATE finds everything in place) and go
+ * with the VM's purge once BR-D runs it. */
+#define WANT_DHCP_ACL (SAMI_DI_TYPE_BIT(SAMI_DI_DHCP) | SAMI_DI_TYPE_BIT(SAMI_DI_ACL))
+
+static void precopy_and_commit_types(const struct sami_vm_id *vm, uint32_t src_types,
+                                     uint32_t dst_types)
+{
+    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, vm, -1, dst_types,
+                                             T.now + SAMI_SEC(60)),
+                     0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, vm,
+                                              src_types, T.now + SAMI_SEC(30)),
+                     0);
+    run_for(SAMI_SEC(5));
+    /* while the VM runs: a renewed lease, a new session (unwanted type) */
+    put(0, vm, rec_dhcp(0, 7200000));
+    put(0, vm, rec_fw(100));
+    assert_int_equal(sami_store_freeze(&T.n[0].st, MIG), 0);
+    assert_int_equal(sami_xfer_engine_commit(T.n[0].eng, T.now, MIG, T.now + SAMI_SEC(30)), 0);
+    run_for(SAMI_SEC(5));
+}
+
+static void test_di_types_selected(void **state)
+{
+    (void)state;
+    setup_nodes(NULL, NULL);
+    struct sami_vm_id vm = mkvm(40);
+    populate(0, &vm, 4, 0, 0, 3, 6);
+    precopy_and_commit_types(&vm, WANT_DHCP_ACL, WANT_DHCP_ACL);
+    const struct sami_xfer_event *pd = find_ev(0, SAMI_XFER_EV_PRECOPY_DONE, MIG);
+    assert_non_null(pd);
+    assert_int_equal(pd->counts[0], 7);
+    assert_int_equal(pd->counts[SAMI_DI_FIREWALL], 0);
+    const struct sami_xfer_event *r = find_ev(0, SAMI_XFER_EV_RESULT, MIG);
+    assert_non_null(r);
+    assert_int_equal(r->status, SAMI_XFER_ST_OK);
+    assert_int_equal(r->counts[0], 7);
+    assert_int_equal(r->counts[SAMI_DI_DHCP], 4);
+    assert_int_equal(r->counts[SAMI_DI_ACL], 3);
+    assert_int_equal(r->counts[SAMI_DI_FIREWALL], 0);
+    /* results only for the wanted types */
+    assert_int_equal(r->n_results, 2);
+    for (unsigned i = 0; i < r->n_results; i++) {
+        assert_true(r->results[i].di_type == SAMI_DI_DHCP || r->results[i].di_type == SAMI_DI_ACL);
+        assert_int_equal(r->results[i].status, SAMI_XFER_ST_OK);
+    }
+    const struct sami_xfer_event *in = find_ev(1, SAMI_XFER_EV_INSTALLED, MIG);
+    assert_non_null(in);
+    assert_int_equal(in->n_results, 2);
+    uint32_t per[SAMI_STORE_COUNTS];
+    assert_int_equal(vm_count(1, &vm, per), 7);
+    assert_int_equal(per[SAMI_DI_FIREWALL], 0);
+    /* the source still has everything, firewall sessions included */
+    assert_int_equal(vm_count(0, &vm, per), 14);
+    assert_int_equal(per[SAMI_DI_FIREWALL], 7);
+    assert_int_equal(C(1)->unwanted, 0);
+    /* activation: the VM left, so its records go, the unwanted ones too */
+    assert_int_equal(sami_xfer_engine_activate(T.n[1].eng, T.now, MIG), 0);
+    run_for(SAMI_MSEC(20));
+    assert_non_null(find_ev(0, SAMI_XFER_EV_ACTIVATED, MIG));
+    assert_int_equal(vm_count(0, &vm, NULL), 0);
+    assert_int_equal(vm_count(1, &vm, per), 7);
+    assert_int_equal(per[SAMI_DI_FIREWALL], 0);
+}
+
+/* Wanted, but the destination bridge does not take firewall state (its
+ * HELLO CAPS): UNSUPPORTED for that type, the rest moves. Not wanted and
+ * not taken: not reported at all. */
+static void test_di_types_wanted_but_unsupported(void **state)
+{
+    (void)state;
+    struct node_cfg nb = {.di_types = WANT_DHCP_ACL | SAMI_DI_TYPE_BIT(SAMI_DI_ND)};
+    setup_nodes(NULL, &nb);
+    struct sami_vm_id vm = mkvm(41);
+    populate(0, &vm, 4, 0, 2, 3, 6);
+    uint32_t want = WANT_DHCP_ACL | SAMI_DI_TYPE_BIT(SAMI_DI_FIREWALL);
+    precopy_and_commit_types(&vm, want, want);
+    const struct sami_xfer_event *r = find_ev(0, SAMI_XFER_EV_RESULT, MIG);
+    assert_non_null(r);
+    assert_int_equal(r->status, SAMI_XFER_ST_OK);
+    assert_int_equal(r->n_results, 3);
+    int fw = 0;
+    for (unsigned i = 0; i < r->n_results; i++) {
+        const struct sami_xfer_type_result *t = &r->results[i];
+        assert_true(t->di_type != SAMI_DI_DOT1X);
+        if (t->di_type == SAMI_DI_FIREWALL) {
+            fw = 1;
+            assert_int_equal(t->status, SAMI_XFER_ST_UNSUPPORTED);
+            assert_int_equal(t->sent, 0);
+        } else {
+            assert_int_equal(t->status, SAMI_XFER_ST_OK);
+        }
+    }
+    assert_true(fw);
+    assert_int_equal(vm_count(1, &vm, NULL), 7);
+}
+
+/* The two hypervisors disagree: HV-S wants DHCP and ACL, HV-D only DHCP.
+ * BR-D does not stage the ACL entries, the COMMIT's digest fails, nothing
+ * is installed and the source keeps everything (fail closed). */
+static void test_di_types_disagreement_fails_closed(void **state)
+{
+    (void)state;
+    setup_nodes(NULL, NULL);
+    struct sami_vm_id vm = mkvm(42);
+    populate(0, &vm, 4, 0, 0, 3, 0);
+    precopy_and_commit_types(&vm, WANT_DHCP_ACL, SAMI_DI_TYPE_BIT(SAMI_DI_DHCP));
+    const struct sami_xfer_event *r = find_ev(0, SAMI_XFER_EV_RESULT, MIG);
+    assert_non_null(r);
+    assert_int_equal(r->status, SAMI_XFER_ST_FAILED);
+    assert_int_equal(r->reason, SAMI_XFER_R_DIGEST);
+    assert_int_equal(C(1)->unwanted, 3);
+    assert_null(find_ev(1, SAMI_XFER_EV_INSTALLED, MIG));
+    assert_int_equal(vm_count(1, &vm, NULL), 0);
+    assert_int_equal(vm_count(0, &vm, NULL), 8);
+}
+
 static void test_empty_vm_and_empty_delta(void **state)
 {
     (void)state;
@@ -590,11 +712,11 @@ static void test_batches_lossy_idempotent(void **state)
     T.loss = 0.3;
     struct sami_vm_id vm = mkvm(3);
     populate(0, &vm, 200, 40, 30, 10, 10);
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, T.now + SAMI_SEC(60)),
-                     0);
     assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, SAMI_NO_DEADLINE),
-        0);
+        sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, 0, T.now + SAMI_SEC(60)), 0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, 0,
+                                              SAMI_NO_DEADLINE),
+                     0);
     run_for(SAMI_SEC(10));
     assert_non_null(find_ev(0, SAMI_XFER_EV_PRECOPY_DONE, MIG));
     for (int i = 0; i < 50; i++)
@@ -735,9 +857,9 @@ static void test_unsolicited_refused_then_accepted(void **state)
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(7);
     populate(0, &vm, 8, 0, 0, 0, 0);
-    assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, T.now + SAMI_SEC(5)),
-        0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, 0,
+                                              T.now + SAMI_SEC(5)),
+                     0);
     run_for(SAMI_MSEC(50));
     assert_true(C(1)->unsolicited >= 1);
     assert_int_equal(C(1)->records_rx, 0);
@@ -746,14 +868,15 @@ static void test_unsolicited_refused_then_accepted(void **state)
     assert_true(C(0)->unsolicited >= 1);
     /* the VM identity must match too */
     struct sami_vm_id other = mkvm(70);
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &other, -1, SAMI_NO_DEADLINE),
-                     0);
+    assert_int_equal(
+        sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &other, -1, 0, SAMI_NO_DEADLINE), 0);
     uint64_t before = C(1)->unsolicited;
     run_for(SAMI_MSEC(300));
     assert_true(C(1)->unsolicited > before);
     assert_int_equal(sami_store_vm_flags(&T.n[1].st, &vm), 0);
     assert_int_equal(sami_xfer_engine_forget(T.n[1].eng, MIG, SAMI_XFER_ROLE_DEST), 0);
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, SAMI_NO_DEADLINE), 0);
+    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, 0, SAMI_NO_DEADLINE),
+                     0);
     run_for(SAMI_SEC(2));
     const struct sami_xfer_event *p = find_ev(0, SAMI_XFER_EV_PRECOPY_DONE, MIG);
     assert_non_null(p);
@@ -768,8 +891,8 @@ static void test_unsolicited_until_deadline(void **state)
     struct sami_vm_id vm = mkvm(8);
     populate(0, &vm, 3, 0, 0, 0, 0);
     sami_usec_t dl = T.now + SAMI_SEC(2);
-    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, dl),
-                     0);
+    assert_int_equal(
+        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, 0, dl), 0);
     run_for(SAMI_SEC(5));
     const struct sami_xfer_event *t = find_ev(0, SAMI_XFER_EV_TIMEOUT, MIG);
     assert_non_null(t);
@@ -800,10 +923,11 @@ static void test_forged_replayed_refused(void **state)
     struct sami_vm_id vm = mkvm(9);
     populate(0, &vm, 5, 0, 0, 0, 0);
     T.filter = capture_first_precopy;
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, SAMI_NO_DEADLINE), 0);
-    assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, SAMI_NO_DEADLINE),
-        0);
+    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, 0, SAMI_NO_DEADLINE),
+                     0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, 0,
+                                              SAMI_NO_DEADLINE),
+                     0);
     run_for(SAMI_SEC(1));
     assert_non_null(captured.b);
     int pa = T.n[1].peer_of[0];
@@ -857,10 +981,11 @@ static void test_unknown_and_wrong_peer(void **state)
     struct sami_vm_id vm = mkvm(10);
     populate(2, &vm, 3, 0, 0, 0, 0);
     /* C (valid key, but not a configured peer of B) starts a pre-copy */
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, SAMI_NO_DEADLINE), 0);
-    assert_int_equal(
-        sami_xfer_engine_precopy(T.n[2].eng, T.now, T.n[2].peer_of[1], MIG, &vm, SAMI_NO_DEADLINE),
-        0);
+    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, 0, SAMI_NO_DEADLINE),
+                     0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[2].eng, T.now, T.n[2].peer_of[1], MIG, &vm, 0,
+                                              SAMI_NO_DEADLINE),
+                     0);
     /* B sees C's messages on "A's connection" (peer_of[2] is 0 in B) and by
      * header lookup: both refused */
     run_for(SAMI_SEC(1));
@@ -869,7 +994,7 @@ static void test_unknown_and_wrong_peer(void **state)
     assert_int_equal(sami_store_vm_flags(&T.n[1].st, &vm), 0);
     /* header lookup (-1) of an unknown sender */
     size_t nq0 = T.nq;
-    (void)sami_xfer_engine_precopy(T.n[2].eng, T.now, T.n[2].peer_of[1], MIG + 1, &vm,
+    (void)sami_xfer_engine_precopy(T.n[2].eng, T.now, T.n[2].peer_of[1], MIG + 1, &vm, 0,
                                    SAMI_NO_DEADLINE);
     if (T.nq > nq0) {
         uint64_t u = C(1)->unknown_peer;
@@ -884,7 +1009,7 @@ static void test_unknown_and_wrong_peer(void **state)
                                        (void *)(intptr_t)2, -1);
     assert_true(pc >= 0);
     T.n[1].peer_of[2] = pc;
-    (void)sami_xfer_engine_precopy(T.n[2].eng, T.now, T.n[2].peer_of[1], MIG + 2, &vm,
+    (void)sami_xfer_engine_precopy(T.n[2].eng, T.now, T.n[2].peer_of[1], MIG + 2, &vm, 0,
                                    SAMI_NO_DEADLINE);
     run_for(SAMI_MSEC(100)); /* C's HELLO retransmission reaches B and is answered */
     struct sami_xfer_builder bld;
@@ -919,10 +1044,11 @@ static void test_key_roll(void **state)
     /* 1: add key 2 everywhere, A switches to it, B still sends with 1 */
     assert_int_equal(sami_xfer_engine_set_keyring(T.n[0].eng, &both, 2), 0);
     assert_int_equal(sami_xfer_engine_set_keyring(T.n[1].eng, &both, 1), 0);
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, SAMI_NO_DEADLINE), 0);
-    assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, SAMI_NO_DEADLINE),
-        0);
+    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, 0, SAMI_NO_DEADLINE),
+                     0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, 0,
+                                              SAMI_NO_DEADLINE),
+                     0);
     run_for(SAMI_SEC(1));
     assert_non_null(find_ev(0, SAMI_XFER_EV_PRECOPY_DONE, MIG));
     assert_int_equal(C(1)->no_key + C(0)->no_key + C(1)->bad_auth, 0);
@@ -953,9 +1079,9 @@ static void test_key_validity_window(void **state)
     assert_int_equal(sami_xfer_engine_set_keyring(T.n[1].eng, &kb, 1), 0);
     T.now = SAMI_SEC(3);
     struct sami_vm_id vm = mkvm(12);
-    assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, SAMI_NO_DEADLINE),
-        0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, 0,
+                                              SAMI_NO_DEADLINE),
+                     0);
     run_for(SAMI_MSEC(5));
     assert_int_equal(C(1)->no_key, 1);
 }
@@ -970,9 +1096,11 @@ static void test_limits(void **state)
     struct sami_vm_id v1 = mkvm(21), v2 = mkvm(22), v3 = mkvm(23);
     populate(0, &v1, 12, 0, 0, 0, 0);
     /* source side: the peer's CAPS say 10 per migration: refused locally */
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, 1, &v1, -1, SAMI_NO_DEADLINE), 0);
+    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, 1, &v1, -1, 0, SAMI_NO_DEADLINE),
+                     0);
     assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], 1, &v1, SAMI_NO_DEADLINE), 0);
+        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], 1, &v1, 0, SAMI_NO_DEADLINE),
+        0);
     run_for(SAMI_SEC(1));
     const struct sami_xfer_event *p = find_ev(0, SAMI_XFER_EV_PRECOPY_DONE, 1);
     assert_non_null(p);
@@ -984,16 +1112,20 @@ static void test_limits(void **state)
     /* destination side, global: two migrations of 8 records each, 15 in flight */
     populate(0, &v2, 8, 0, 0, 0, 0);
     populate(0, &v3, 8, 0, 0, 0, 0);
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, 2, &v2, -1, SAMI_NO_DEADLINE), 0);
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, 3, &v3, -1, SAMI_NO_DEADLINE), 0);
+    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, 2, &v2, -1, 0, SAMI_NO_DEADLINE),
+                     0);
+    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, 3, &v3, -1, 0, SAMI_NO_DEADLINE),
+                     0);
     /* concurrent migrations: a third is refused */
     struct sami_vm_id v4 = mkvm(24);
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, 4, &v4, -1, SAMI_NO_DEADLINE),
+    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, 4, &v4, -1, 0, SAMI_NO_DEADLINE),
                      SAMI_ERR_LIMIT);
     assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], 2, &v2, SAMI_NO_DEADLINE), 0);
+        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], 2, &v2, 0, SAMI_NO_DEADLINE),
+        0);
     assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], 3, &v3, SAMI_NO_DEADLINE), 0);
+        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], 3, &v3, 0, SAMI_NO_DEADLINE),
+        0);
     run_for(SAMI_SEC(1));
     const struct sami_xfer_event *p2 = find_ev(0, SAMI_XFER_EV_PRECOPY_DONE, 2);
     const struct sami_xfer_event *p3 = find_ev(0, SAMI_XFER_EV_PRECOPY_DONE, 3);
@@ -1018,10 +1150,11 @@ static void test_batch_limit_at_destination(void **state)
     setup_nodes(&ca, &cb);
     struct sami_vm_id vm = mkvm(30);
     populate(0, &vm, 20, 0, 0, 0, 0);
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, SAMI_NO_DEADLINE), 0);
-    assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, SAMI_NO_DEADLINE),
-        0);
+    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, 0, SAMI_NO_DEADLINE),
+                     0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, 0,
+                                              SAMI_NO_DEADLINE),
+                     0);
     run_for(SAMI_SEC(1));
     const struct sami_xfer_event *p = find_ev(0, SAMI_XFER_EV_PRECOPY_DONE, MIG);
     assert_non_null(p);
@@ -1036,10 +1169,11 @@ static void test_source_abort_mid_precopy(void **state)
     setup_nodes(&nc, &nc);
     struct sami_vm_id vm = mkvm(40);
     populate(0, &vm, 40, 0, 0, 0, 0);
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, SAMI_NO_DEADLINE), 0);
-    assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, SAMI_NO_DEADLINE),
-        0);
+    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, 0, SAMI_NO_DEADLINE),
+                     0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, 0,
+                                              SAMI_NO_DEADLINE),
+                     0);
     run_for(SAMI_MSEC(4)); /* a few batches staged */
     assert_true(C(1)->records_rx > 0);
     assert_true(sami_store_vm_flags(&T.n[1].st, &vm) & SAMI_STORE_VM_STAGING);
@@ -1081,10 +1215,10 @@ static void test_dest_deadline_discards(void **state)
     struct sami_vm_id vm = mkvm(42);
     populate(0, &vm, 5, 0, 0, 0, 0);
     assert_int_equal(
-        sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, T.now + SAMI_SEC(2)), 0);
-    assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, SAMI_NO_DEADLINE),
-        0);
+        sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, 0, T.now + SAMI_SEC(2)), 0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, 0,
+                                              SAMI_NO_DEADLINE),
+                     0);
     run_for(SAMI_SEC(1));
     assert_true(sami_store_vm_flags(&T.n[1].st, &vm) & SAMI_STORE_VM_STAGING);
     run_for(SAMI_SEC(2)); /* SUSPENDED never comes */
@@ -1103,9 +1237,9 @@ static void test_peer_unreachable(void **state)
     T.filter = filter_drop_all_b;
     struct sami_vm_id vm = mkvm(43);
     populate(0, &vm, 5, 0, 0, 0, 0);
-    assert_int_equal(
-        sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, SAMI_NO_DEADLINE),
-        0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG, &vm, 0,
+                                              SAMI_NO_DEADLINE),
+                     0);
     run_for(SAMI_SEC(5));
     const struct sami_xfer_event *e = find_ev(0, SAMI_XFER_EV_ERROR, MIG);
     assert_non_null(e);
@@ -1122,15 +1256,15 @@ static void test_api_errors(void **state)
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(44), vm2 = mkvm(45);
     struct sami_xfer_engine *a = T.n[0].eng;
-    assert_int_equal(sami_xfer_engine_precopy(a, T.now, 7, MIG, &vm, 0), SAMI_ERR_NOTFOUND);
+    assert_int_equal(sami_xfer_engine_precopy(a, T.now, 7, MIG, &vm, 0, 0), SAMI_ERR_NOTFOUND);
     assert_int_equal(sami_xfer_engine_commit(a, T.now, MIG, 0), SAMI_ERR_NOTFOUND);
     assert_int_equal(sami_xfer_engine_activate(a, T.now, MIG), SAMI_ERR_NOTFOUND);
     assert_int_equal(sami_xfer_engine_abort(a, T.now, MIG, 0), SAMI_ERR_NOTFOUND);
-    assert_int_equal(sami_xfer_engine_precopy(a, T.now, 0, MIG, &vm, SAMI_NO_DEADLINE), 0);
-    assert_int_equal(sami_xfer_engine_precopy(a, T.now, 0, MIG, &vm, SAMI_NO_DEADLINE),
+    assert_int_equal(sami_xfer_engine_precopy(a, T.now, 0, MIG, &vm, 0, SAMI_NO_DEADLINE), 0);
+    assert_int_equal(sami_xfer_engine_precopy(a, T.now, 0, MIG, &vm, 0, SAMI_NO_DEADLINE),
                      SAMI_ERR_EXISTS);
-    assert_int_equal(sami_xfer_engine_expect(a, T.now, MIG + 1, &vm2, -1, 0), 0);
-    assert_int_equal(sami_xfer_engine_expect(a, T.now, MIG + 1, &vm, -1, 0), SAMI_ERR_EXISTS);
+    assert_int_equal(sami_xfer_engine_expect(a, T.now, MIG + 1, &vm2, -1, 0, 0), 0);
+    assert_int_equal(sami_xfer_engine_expect(a, T.now, MIG + 1, &vm, -1, 0, 0), SAMI_ERR_EXISTS);
     assert_int_equal(sami_xfer_engine_activate(a, T.now, MIG + 1), SAMI_ERR_STATE);
     assert_int_equal(sami_xfer_engine_add_peer(a, &T.n[1].id, SAMI_XFER_BIND_STREAM, NULL, -1),
                      SAMI_ERR_EXISTS);
@@ -1214,8 +1348,10 @@ static void test_l2_binding_happy_path(void **state)
     }
     struct sami_vm_id vm = mkvm(50);
     populate(0, &vm, 300, 50, 20, 0, 10); /* > one frame: fragmented */
-    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, SAMI_NO_DEADLINE), 0);
-    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, 0, MIG, &vm, SAMI_NO_DEADLINE), 0);
+    assert_int_equal(sami_xfer_engine_expect(T.n[1].eng, T.now, MIG, &vm, -1, 0, SAMI_NO_DEADLINE),
+                     0);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, 0, MIG, &vm, 0, SAMI_NO_DEADLINE),
+                     0);
     int committed = 0, activated = 0;
     nlf = 0;
     for (int steps = 0; steps < 100000; steps++) {
@@ -1268,6 +1404,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_happy_path_exact_counts, teardown),
+        cmocka_unit_test_teardown(test_di_types_selected, teardown),
+        cmocka_unit_test_teardown(test_di_types_wanted_but_unsupported, teardown),
+        cmocka_unit_test_teardown(test_di_types_disagreement_fails_closed, teardown),
         cmocka_unit_test_teardown(test_empty_vm_and_empty_delta, teardown),
         cmocka_unit_test_teardown(test_batches_lossy_idempotent, teardown),
         cmocka_unit_test_teardown(test_duplicate_commit_not_reinstalled, teardown),

@@ -48,6 +48,12 @@ static struct world {
     unsigned data_tx[2], ack_tx[2];
     int drop_next_data[2]; /* drop this many DATA frames from side i */
     int drop_acks[2];      /* drop every ACK from side i */
+    /* starting hook of side 0: calls, their times, rewrite the first octet */
+    unsigned starts;
+    sami_usec_t start_at[8];
+    int rewrite;
+    uint16_t data_seq[64]; /* sequences of side 0's DATA frames, in order */
+    sami_usec_t first_at[2];  /* rx_first_at seen inside deliver */
 } W;
 
 static uint64_t rnd(void)
@@ -80,6 +86,8 @@ static void tx_frame(void *ctx, int peer, void *handle, const uint8_t *frame, si
     struct sami_xfer_l2_frame f;
     assert_int_equal(sami_xfer_l2_decode(frame, len, &f, NULL), 0);
     if (f.op == SAMI_XFER_L2_DATA) {
+        if (from == 0 && W.data_tx[0] < 64)
+            W.data_seq[W.data_tx[0]] = f.seq;
         W.data_tx[from]++;
         if (W.drop_next_data[from] > 0) {
             W.drop_next_data[from]--;
@@ -106,6 +114,7 @@ static void deliver(void *ctx, sami_usec_t now, int peer, void *handle, const ui
     (void)peer;
     (void)handle;
     assert_true(W.ngot[side] < 2000);
+    W.first_at[side] = sami_xfer_link_rx_first_at(&W.link[side], 0);
     struct delivered *d = &W.got[side][W.ngot[side]++];
     d->len = len;
     d->data = malloc(len);
@@ -295,6 +304,75 @@ static void test_lost_frame_retransmitted(void **state)
     assert_true(W.now >= 1000); /* after one rto */
 }
 
+static int on_starting(void *ctx, sami_usec_t now, int peer, void *handle, uint32_t ticket,
+                       uint8_t *a, size_t alen, uint8_t *b, size_t blen)
+{
+    (void)ctx, (void)peer, (void)handle, (void)ticket, (void)b, (void)blen;
+    assert_true(W.starts < 8);
+    W.start_at[W.starts++] = now;
+    assert_true(alen > 0);
+    if (!W.rewrite)
+        return 0;
+    a[0] = (uint8_t)W.starts; /* what a sender refreshing a timestamp does */
+    return 1;
+}
+
+/* The hook sees a queued message when it really starts (after the one
+ * before it was acknowledged), may rewrite it in place, and sees it again
+ * on a retransmission with nothing acknowledged: rewritten, it goes under a
+ * fresh sequence and the receiver gets the new bytes once. */
+static void test_starting_hook_rewrites(void **state)
+{
+    (void)state;
+    world_init(4, 0, 8, BIGMSG);
+    W.link[0].cfg.starting = on_starting;
+    uint8_t m1[40], m2[40];
+    fill(m1, sizeof m1, 1);
+    fill(m2, sizeof m2, 2);
+    assert_int_equal(sami_xfer_link_send(&W.link[0], 0, 0, m1, sizeof m1), 0);
+    assert_int_equal(sami_xfer_link_send(&W.link[0], 0, 0, m2, sizeof m2), 1);
+    assert_int_equal(W.starts, 1); /* m2 waits behind m1 */
+    assert_true(W.start_at[0] == 0);
+    W.rewrite = 1;
+    W.drop_next_data[0] = 2; /* m2's first transmission and first resend are lost */
+    W.data_tx[0] = 0;
+    world_run(SAMI_SEC(1));
+    /* m2 started when m1's ACK came back (one round trip), then again at
+     * each timeout (rto 1000) */
+    assert_int_equal(W.starts, 4);
+    assert_true(W.start_at[1] == 2 * W.delay);
+    assert_true(W.start_at[2] == W.start_at[1] + 1000);
+    assert_true(W.start_at[3] == W.start_at[2] + 1000);
+    assert_int_equal(W.ngot[1], 2);
+    assert_int_equal(W.got[1][1].data[0], 4); /* the last rewrite */
+    assert_memory_equal(W.got[1][1].data + 1, m2 + 1, sizeof m2 - 1);
+    /* m2 went three times, rewritten each time, so each under a fresh
+     * sequence (a single fragment: from the first timeout on) */
+    assert_int_equal(W.data_tx[0], 3);
+    assert_true(W.data_seq[0] != W.data_seq[1] && W.data_seq[1] != W.data_seq[2]);
+    assert_int_equal(sami_xfer_link_peer_retx(&W.link[0], 0), 2);
+    assert_int_equal(sami_xfer_link_peer_retx(&W.link[1], 0), 0);
+}
+
+/* Fragment 1 of 3 lost: the message completes one timeout later, but
+ * rx_first_at still says when fragment 0 arrived. */
+static void test_rx_first_at(void **state)
+{
+    (void)state;
+    world_init(1, 1500, 8, BIGMSG);
+    uint8_t m[3000];
+    fill(m, sizeof m, 5);
+    W.now = 5000;
+    assert_int_equal(sami_xfer_link_send(&W.link[0], W.now, 0, m, sizeof m), 0);
+    /* stop-and-wait: fragment 0, then fragment 1 (lost) */
+    world_run(W.now + W.delay);
+    W.drop_next_data[0] = 1;
+    world_run(SAMI_SEC(1));
+    assert_int_equal(W.ngot[1], 1);
+    assert_true(W.first_at[1] == 5000 + W.delay);
+    assert_true(W.now > 5000 + 1000);
+}
+
 static void test_gap_not_acked_go_back(void **state)
 {
     (void)state;
@@ -468,6 +546,8 @@ static void test_bad_config_and_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_starting_hook_rewrites, world_teardown),
+        cmocka_unit_test_teardown(test_rx_first_at, world_teardown),
         cmocka_unit_test_teardown(test_small_message, world_teardown),
         cmocka_unit_test_teardown(test_fragmentation_stop_and_wait, world_teardown),
         cmocka_unit_test_teardown(test_fragmentation_window, world_teardown),

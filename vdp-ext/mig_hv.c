@@ -23,6 +23,10 @@ void sami_mig_hv_cfg_default(struct sami_mig_hv_cfg *cfg)
     /* A commit is expected in well under a second (300 ms blackout budget);
      * 10 s leaves room for a slow peer before the manager falls back. */
     cfg->verdict_wait = SAMI_SEC(10);
+    /* A lost PROCEED/ROLLBACK would otherwise only show as TIMEOUT after
+     * verdict_wait: asking again at 0.5, 1.5, 3.5 and 7.5 s after the
+     * acknowledgement recovers it well within the wait. */
+    cfg->max_reasks = 4;
     cfg->linger = SAMI_SEC(30);
 }
 
@@ -280,12 +284,20 @@ int sami_mig_hv_feedback_input(struct sami_mig_hv *hv, sami_usec_t now,
     int waiting = r->phase == SAMI_MIG_HV_WAIT_ACK || r->phase == SAMI_MIG_HV_WAIT_FINAL;
     switch (fb->verdict) {
     case SAMI_VERDICT_PENDING:
+        /* the bridge still deciding, answering a re-ask */
+        if (r->phase == SAMI_MIG_HV_WAIT_FINAL)
+            return 0;
         if (r->phase != SAMI_MIG_HV_WAIT_ACK)
             break;
         if (deciding(r)) {
-            /* Acknowledged: stop retransmitting; the decision is still due. */
+            /* Acknowledged: retransmission stops; the decision is still due
+             * and is asked for again from time to time in case it is lost. */
             r->phase = SAMI_MIG_HV_WAIT_FINAL;
+            r->rtx_left = hv->cfg.max_reasks;
+            r->rto = hv->cfg.ack_timeout;
             r->rtx_at = SAMI_NO_DEADLINE;
+            if (r->rtx_left && add_sat(now, r->rto) < r->verdict_at)
+                r->rtx_at = add_sat(now, r->rto);
         } else {
             deliver(hv, r, now, SAMI_MIG_HV_ACKED, fb);
         }
@@ -347,6 +359,19 @@ void sami_mig_hv_run(struct sami_mig_hv *hv, sami_usec_t now)
             transmit(hv, r);
             continue;
         }
+        if (r->phase == SAMI_MIG_HV_WAIT_FINAL && r->verdict_at > now && r->rtx_at <= now) {
+            /* The same bytes again: the bridge answers a repeat of a
+             * decided time point with its decision, else PENDING. */
+            r->rtx_left--;
+            r->retransmits++;
+            hv->counters.notif_reask++;
+            r->rto = add_sat(r->rto, r->rto);
+            r->rtx_at = SAMI_NO_DEADLINE;
+            if (r->rtx_left && add_sat(now, r->rto) < r->verdict_at)
+                r->rtx_at = add_sat(now, r->rto);
+            transmit(hv, r);
+            continue;
+        }
         if ((r->phase == SAMI_MIG_HV_WAIT_ACK || r->phase == SAMI_MIG_HV_WAIT_FINAL) &&
             r->verdict_at <= now)
             deliver(hv, r, now, SAMI_MIG_HV_TIMEOUT, NULL);
@@ -356,7 +381,7 @@ void sami_mig_hv_run(struct sami_mig_hv *hv, sami_usec_t now)
 static sami_usec_t rec_deadline(const struct sami_mig_hv_rec *r)
 {
     sami_usec_t d = r->linger_at;
-    if (r->phase == SAMI_MIG_HV_WAIT_ACK && r->rtx_at < d)
+    if ((r->phase == SAMI_MIG_HV_WAIT_ACK || r->phase == SAMI_MIG_HV_WAIT_FINAL) && r->rtx_at < d)
         d = r->rtx_at;
     if ((r->phase == SAMI_MIG_HV_WAIT_ACK || r->phase == SAMI_MIG_HV_WAIT_FINAL) &&
         r->verdict_at < d)

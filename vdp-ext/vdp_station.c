@@ -357,7 +357,11 @@ int sami_vdp_station_request(struct sami_vdp_station *st, sami_usec_t now,
 
     struct sami_vdp_station_vsi *e = find_by_id(st, req.id_format, req.id);
     bool fresh = false;
-    if (e && e->pending_op)
+    /* A keep-alive must not hold up a user request (a SUSPENDED riding an
+     * Assoc is on the blackout path) for up to the response timeout. One
+     * superseded keep-alive is tracked; a second would be ambiguous. */
+    bool supersede = e && e->pending_op && e->pending_keepalive && !e->stale_op;
+    if (e && e->pending_op && !supersede)
         return SAMI_ERR_STATE;
     if (!e) {
         /* A free entry first; else recycle one the bridge no longer holds. */
@@ -381,6 +385,13 @@ int sami_vdp_station_request(struct sami_vdp_station *st, sami_usec_t now,
         e->state = SAMI_VDP_VSI_DEASSOCIATED;
         e->rec = req;
         e->ka_deadline = SAMI_NO_DEADLINE;
+    }
+    if (supersede) {
+        /* ECP delivers in order and the bridge answers in order: its
+         * answer to the keep-alive comes before the one to this request. */
+        e->stale_op = e->pending_op;
+        e->stale_token = e->ecp_token;
+        st->stats.superseded++;
     }
     e->req = req;
     e->pending_op = op;
@@ -446,6 +457,7 @@ static void fail_pending(struct sami_vdp_station *st, sami_usec_t now,
     e->ecp_token = 0;
     e->resp_deadline = SAMI_NO_DEADLINE;
     e->ka_deadline = SAMI_NO_DEADLINE;
+    e->stale_op = 0; /* never outlives the request that superseded it */
     ev.state = e->state;
     emit(st, now, &ev);
 }
@@ -486,6 +498,12 @@ static void station_ecp_error(void *ctx, sami_usec_t now, uint32_t token, int co
     }
     for (size_t i = 0; i < st->nvsis; i++) {
         struct sami_vdp_station_vsi *e = &st->vsis[i];
+        if (e->in_use && e->stale_op && e->stale_token == token) {
+            /* the superseded keep-alive most likely never arrived: no
+             * answer to drop before the new request's */
+            e->stale_op = 0;
+            return;
+        }
         /* A response may have beaten the lost ack: then nothing is pending. */
         if (e->in_use && e->pending_op && e->ecp_token == token) {
             fail_pending(st, now, e, code);
@@ -496,6 +514,19 @@ static void station_ecp_error(void *ctx, sami_usec_t now, uint32_t token, int co
 
 static void on_response(struct sami_vdp_station *st, sami_usec_t now, const struct sami_vdp_vsi *v)
 {
+    struct sami_vdp_station_vsi *s = find_by_id(st, v->id_format, v->id);
+    if (s && s->stale_op) {
+        /* The first answer after a supersede is the keep-alive's (its type,
+         * or lldpad's DeAssoc failure form): stale, the request's follows.
+         * Another type can only answer the new request: the keep-alive's
+         * answer was lost. */
+        uint8_t stale = s->stale_op;
+        s->stale_op = 0;
+        if (v->type == stale || v->type == SAMI_VDP_TLV_DEASSOC) {
+            st->stats.rx_stale++;
+            return;
+        }
+    }
     struct sami_vdp_station_vsi *e = NULL;
     for (size_t i = 0; i < st->nvsis && !e; i++) {
         struct sami_vdp_station_vsi *c = &st->vsis[i];

@@ -118,6 +118,10 @@ struct sami_xfer_engine_counters {
     uint64_t records_rx;    /* DI records staged */
     uint64_t installs;      /* commits installed */
     uint64_t nomem;         /* allocator failures */
+    uint64_t restamps;      /* L2: batches whose snapshot age was refreshed after
+                               waiting in the link's queue or a resend */
+    uint64_t unwanted;      /* destination: records of a DI type the migration did not
+                               ask for: not staged (the COMMIT then fails DIGEST) */
 };
 
 struct sami_xfer_engine_limits {
@@ -210,11 +214,17 @@ int sami_xfer_engine_input(struct sami_xfer_engine *eng, sami_usec_t now, int pe
  * in PRECOPY batches, the last flagged LAST; PRECOPY_DONE when BR-D staged
  * it. Refused as unsolicited: retried with backoff until deadline. deadline
  * (absolute, SAMI_NO_DEADLINE = none) bounds the pre-copy phase.
+ * di_types: the notification's "DI types wanted" (bit t = type t; 0 = all):
+ * only records of those types are exported (pre-copy and the commit's
+ * delta), counted in the digest and reported per type; the others stay in
+ * the store untouched until the VM's purge after ACTIVATE. A wanted type
+ * this bridge does not handle or the peer does not take is reported
+ * UNSUPPORTED (PARTIAL if some of it went).
  * SAMI_ERR_EXISTS (id in use), SAMI_ERR_LIMIT (too many migrations),
  * SAMI_ERR_NOTFOUND (peer), SAMI_ERR_INVAL. */
 int sami_xfer_engine_precopy(struct sami_xfer_engine *eng, sami_usec_t now, int peer,
                              uint64_t migration_id, const struct sami_vm_id *vm,
-                             sami_usec_t deadline);
+                             uint32_t di_types, sami_usec_t deadline);
 /* SUSPENDED (the caller froze the VM): exports the exact delta since the
  * pre-copy generation, sends DELTA batches then COMMIT with the per-type
  * counts and the digest of the final set; RESULT when BR-D answers.
@@ -227,12 +237,17 @@ int sami_xfer_engine_commit(struct sami_xfer_engine *eng, sami_usec_t now, uint6
 
 /* PREPARE from this bridge's own hypervisor: only now are PRECOPY/DELTA/
  * COMMIT for (migration_id, vm) accepted, from peer (-1: any configured
- * peer; the first accepted message binds it). deadline bounds everything up
- * to activate(): missed, staged/installed DI is discarded (TIMEOUT).
- * Idempotent for the same id and vm (updates the deadline);
- * SAMI_ERR_EXISTS for the same id with another vm; SAMI_ERR_LIMIT. */
+ * peer; the first accepted message binds it). di_types: the types this
+ * hypervisor wants (0 = all); records of other types are not staged
+ * (counted `unwanted`), so a source that sends them fails the COMMIT's
+ * digest check. deadline bounds everything up to activate(): missed,
+ * staged/installed DI is discarded (TIMEOUT).
+ * Idempotent for the same id and vm (updates the deadline; the types stay
+ * those of the first call); SAMI_ERR_EXISTS for the same id with another
+ * vm; SAMI_ERR_LIMIT. */
 int sami_xfer_engine_expect(struct sami_xfer_engine *eng, sami_usec_t now, uint64_t migration_id,
-                            const struct sami_vm_id *vm, int peer, sami_usec_t deadline);
+                            const struct sami_vm_id *vm, int peer, uint32_t di_types,
+                            sami_usec_t deadline);
 /* RESUMED: store activate, then ACTIVATE to the source until it answers
  * PURGE (PURGED event) or retries run out (ERROR). SAMI_ERR_STATE unless
  * installed; SAMI_ERR_NOTFOUND. */

@@ -67,6 +67,21 @@ struct sami_xfer_link_cfg {
     /* A queued message was given up (SAMI_ERR_RETRIES). Optional. ticket is
      * what sami_xfer_link_send returned for it. */
     void (*error)(void *ctx, sami_usec_t now, int peer, void *handle, uint32_t ticket, int code);
+    /* A message is about to go out from its first fragment: when it
+     * becomes the one in flight, and again when nothing of it was
+     * acknowledged by a retransmission timeout (a message of several
+     * fragments: from the second such timeout in a row). The message sits in the
+     * queue as up to two segments (a then b; blen 0 when it does not wrap),
+     * writable: the sender may rewrite it in place, keeping its length, and
+     * then returns 1 (the transfer engine refreshes the snapshot age of a
+     * batch and signs it again, so time spent waiting here or resending
+     * does not end up in the destination's timers). A message rewritten on
+     * a retransmission is sent again under fresh sequence numbers: the
+     * receiver drops a partial message when a new fragment 0 comes, and a
+     * copy it had already received whole is a replay to the engine above.
+     * Optional; must not call into the link. */
+    int (*starting)(void *ctx, sami_usec_t now, int peer, void *handle, uint32_t ticket,
+                    uint8_t *a, size_t alen, uint8_t *b, size_t blen);
     void *tx_ctx; /* for tx_frame */
     void *up_ctx; /* for deliver and error (sami_xfer_engine_create sets it) */
 };
@@ -109,6 +124,7 @@ struct sami_xfer_link_peer {
     uint16_t next_seq;           /* sequence of the next message's fragment 0 */
     unsigned tries;
     sami_usec_t deadline;
+    uint64_t frames_retx; /* DATA frames resent to this peer (RTT samples, Karn) */
     /* receive */
     struct sami_xfer_l2_reasm ra;
     struct {
@@ -116,6 +132,7 @@ struct sami_xfer_link_peer {
         sami_usec_t at;
     } recent[SAMI_XFER_LINK_RECENT];
     unsigned recent_next;
+    sami_usec_t rx_first_at; /* arrival of fragment 0 of the message being assembled */
 };
 
 struct sami_xfer_link {
@@ -165,6 +182,13 @@ void sami_xfer_link_run(struct sami_xfer_link *l, sami_usec_t now);
 
 /* Messages waiting or in flight for a peer (0 for a bad id). */
 uint32_t sami_xfer_link_pending(const struct sami_xfer_link *l, int peer);
+/* Inside cfg.deliver: when fragment 0 of the message being delivered
+ * arrived (its completion may come later: more fragments, resends).
+ * 0 for a bad id. */
+sami_usec_t sami_xfer_link_rx_first_at(const struct sami_xfer_link *l, int peer);
+/* DATA frames resent to a peer so far (0 for a bad id). A round trip
+ * measured while this moved may include a resend: no sample (Karn). */
+uint64_t sami_xfer_link_peer_retx(const struct sami_xfer_link *l, int peer);
 const struct sami_xfer_link_stats *sami_xfer_link_stats(const struct sami_xfer_link *l);
 
 #ifdef __cplusplus

@@ -188,8 +188,9 @@ struct sami_node_bridge_cfg {
     size_t ecp_slots;                /* per downlink; 0 = default */
     size_t max_migrations;           /* mig_bridge table; 0 = default */
     /* Final feedback (PROCEED / ROLLBACK) sent standalone is sent again when
-     * ECP gives up on it, this many times (the hypervisor does not ask again
-     * for a decision it was told is coming). 0 = 3. */
+     * ECP gives up on it, this many times. The hypervisor asks again for a
+     * lost decision too (mig_hv max_reasks), but only after its ack timeout;
+     * this recovers within tens of ms. 0 = 3. */
     unsigned fb_resend;
     sami_node_tx_fn tx;
     void *tx_ctx;

@@ -257,10 +257,11 @@ static uint32_t udiff(uint32_t a, uint32_t b)
 
 /* Is `got` the record `want` became dt_ms later (timers moved by dt)?
  * After a transfer, timers may be off by up to slack_ms either way: the
- * destination anchors remaining times at "snapshot age + srtt/2", and on a
- * lossy path frames resent by the L2 link keep their snapshot age while
- * srtt grows with the resends (bounded by the migration's transfer
- * window). The largest deviation seen is kept in *skew. */
+ * destination anchors remaining times at "snapshot age + srtt/2"; the
+ * engine keeps both honest under loss (docs/ENGINES-TRANSFER.md), but a
+ * batch of several fragments whose fragment 0 is resent once still keeps
+ * one link timeout in its age, so the tolerance stays bounded by the
+ * migration's transfer window. The largest deviation seen is kept in *skew. */
 static int same_record(const struct sami_di_record *want, const struct sami_di_record *got,
                        uint32_t dt_ms, uint32_t slack_ms, uint32_t *skew)
 {

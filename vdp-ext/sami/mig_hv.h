@@ -13,6 +13,9 @@
  *   SUSPENDED at SOURCE (the decision):
  *       PROCEED -> PROCEED;  ROLLBACK -> ROLLBACK;
  *       no final feedback within cfg.verdict_wait -> TIMEOUT
+ *       (once acknowledged, the time point is sent again now and then,
+ *       cfg.max_reasks times within verdict_wait, so a lost decision is
+ *       asked for again: the bridge answers a repeat with its decision)
  *   RESUMED at DEST (activation confirmed by the destination bridge):
  *       PROCEED -> PROCEED;  ROLLBACK -> ROLLBACK;  none in time -> TIMEOUT
  *   ABORTED answered with PROCEED -> REFUSED (the VM already runs at the
@@ -72,7 +75,7 @@ enum sami_mig_hv_outcome {
 enum sami_mig_hv_phase {
     SAMI_MIG_HV_IDLE = 0,       /* started, no time point sent yet */
     SAMI_MIG_HV_WAIT_ACK = 1,   /* sent, no feedback yet (retransmitting) */
-    SAMI_MIG_HV_WAIT_FINAL = 2, /* acknowledged, waiting for PROCEED/ROLLBACK */
+    SAMI_MIG_HV_WAIT_FINAL = 2, /* acknowledged, waiting for PROCEED/ROLLBACK (asking again) */
     SAMI_MIG_HV_DONE = 3        /* outcome delivered */
 };
 
@@ -102,14 +105,17 @@ struct sami_mig_hv_cfg {
     sami_usec_t ack_timeout;     /* first retransmission after this; doubles each time */
     uint8_t max_retries;         /* retransmissions before TIMEOUT (0 = send once) */
     sami_usec_t verdict_wait;    /* decision wait from the first send of a deciding tp */
+    uint8_t max_reasks;          /* sends of a deciding tp while it waits for the decision
+                                  * after the acknowledgement: first ack_timeout after it,
+                                  * doubling, none at or past verdict_wait (0 = never) */
     sami_usec_t linger;          /* COMPLETED/ABORTED records are freed this long after
                                   * their outcome (duplicates are still recognised) */
     uint64_t wall_offset_ms;     /* notification timestamp = wall_offset_ms + now / 1000:
                                   * the host's (wall clock - monotonic clock) in ms */
 };
 
-/* Defaults: ack_timeout 500 ms, max_retries 3, verdict_wait 10 s, linger 30 s,
- * oui NULL, wall_offset_ms 0. */
+/* Defaults: ack_timeout 500 ms, max_retries 3, verdict_wait 10 s, max_reasks 4,
+ * linger 30 s, oui NULL, wall_offset_ms 0. */
 void sami_mig_hv_cfg_default(struct sami_mig_hv_cfg *cfg);
 
 /* One migration. Complete type so the caller can size the table; its
@@ -121,13 +127,13 @@ struct sami_mig_hv_rec {
     uint8_t phase;               /* enum sami_mig_hv_phase */
     uint8_t outcome;             /* last outcome delivered for tp */
     uint8_t pairing;
-    uint8_t rtx_left;
+    uint8_t rtx_left;            /* retransmissions (WAIT_ACK) or re-asks (WAIT_FINAL) left */
     uint8_t n_macs, n_ipv4, n_ipv6;
     uint32_t di_types;
     uint32_t retransmits;        /* of the current time point */
     uint64_t mig_id;
     sami_usec_t rto;
-    sami_usec_t rtx_at;          /* next retransmission (WAIT_ACK) */
+    sami_usec_t rtx_at;          /* next retransmission (WAIT_ACK) or re-ask (WAIT_FINAL) */
     sami_usec_t verdict_at;      /* TIMEOUT of a deciding tp */
     sami_usec_t linger_at;       /* record freed (after COMPLETED/ABORTED) */
     struct sami_vm_id vm;
@@ -143,6 +149,7 @@ struct sami_mig_hv_rec {
 struct sami_mig_hv_counters {
     uint64_t started, ended, freed, table_full;
     uint64_t notif_tx, notif_rtx, send_errors;
+    uint64_t notif_reask;   /* deciding time points sent again while awaiting the decision */
     uint64_t fb_rx;
     uint64_t fb_unknown;    /* migration id not in the table */
     uint64_t fb_stale;      /* answers another time point than the current one */
@@ -168,7 +175,7 @@ struct sami_mig_hv_info {
     uint64_t mig_id;
     uint8_t role, tp, phase, outcome;
     uint32_t di_types;
-    uint32_t retransmits;
+    uint32_t retransmits;        /* retransmissions and re-asks of the current tp */
     sami_usec_t deadline;        /* the record's next timer, SAMI_NO_DEADLINE if none */
 };
 

@@ -132,6 +132,9 @@ struct sami_vdp_station_vsi {
     uint8_t last_reason;    /* reason/hard/keep of the last response */
     bool last_hard;
     bool last_keep;
+    uint8_t stale_op;       /* a keep-alive a user request superseded: its TLV type
+                             * while its response is still due, 0 = none */
+    uint32_t stale_token;   /* its ECP token */
 };
 
 enum sami_vdp_station_event_type {
@@ -197,6 +200,8 @@ struct sami_vdp_station_counters {
     uint64_t timeouts;       /* response timeouts */
     uint64_t ecp_errors;     /* PDUs ECP gave up on */
     uint64_t tx_deferred;    /* keep-alives postponed: ECP queue full */
+    uint64_t superseded;     /* keep-alives in flight a user request replaced */
+    uint64_t rx_stale;       /* responses to superseded keep-alives: ignored */
 };
 
 struct sami_vdp_station {
@@ -235,7 +240,10 @@ int sami_vdp_station_set_evb(struct sami_vdp_station *st, const struct sami_evb 
  * idle) entry; its filters are replaced by these. The result comes as an
  * EV_RESULT event. 0, or:
  *  SAMI_ERR_INVAL   bad op, hints or org bytes
- *  SAMI_ERR_STATE   a request for this VSI is in flight
+ *  SAMI_ERR_STATE   a user request for this VSI is in flight (a keep-alive in
+ *                   flight is superseded instead: the next response of its
+ *                   type for this VSI is its answer and is dropped, the one
+ *                   after it answers this request; docs/ENGINES-VDP.md)
  *  SAMI_ERR_LIMIT   no VSI entry free, or the ECP queue is full
  *  SAMI_ERR_TOOBIG  the PDU exceeds one ECP frame
  *  or the codec's error for an unencodable VSI. */
