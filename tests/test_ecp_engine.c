@@ -201,6 +201,61 @@ static void test_sequence_wraps_skipping_zero(void **state)
     assert_int_equal(h.e.stats.acked, 0xffff);
 }
 
+/* initial_seq: the first request carries it, the next ones count up from
+ * it and wrap 65535 -> 1; 0 keeps lldpad's 1; a retransmission keeps its
+ * number. */
+static void setup_seq(struct h *h, uint16_t initial)
+{
+    memset(h, 0, sizeof *h);
+    struct sami_ecp_engine_config cfg;
+    sami_ecp_engine_config_default(&cfg);
+    assert_int_equal(cfg.initial_seq, 0);
+    memcpy(cfg.mac, MAC_A, 6);
+    cfg.r = 3;
+    cfg.rte = 8;
+    cfg.initial_seq = initial;
+    struct sami_ecp_engine_callbacks cb = {h_tx, h_deliver, h_acked, h_error, h};
+    assert_int_equal(sami_ecp_engine_init(&h->e, &cfg, &cb, h->slots, 4), 0);
+}
+
+static void test_initial_seq(void **state)
+{
+    (void)state;
+    struct h h;
+    const uint8_t pdu[] = {1, 2};
+
+    setup_seq(&h, 0);
+    assert_int_equal(sami_ecp_engine_send(&h.e, 0, pdu, 2, NULL), 0);
+    assert_int_equal(seq_of(&h.tx[0]), 1);
+
+    setup_seq(&h, 0x1234);
+    assert_int_equal(sami_ecp_engine_send(&h.e, 0, pdu, 2, NULL), 0);
+    assert_int_equal(sami_ecp_engine_send(&h.e, 0, pdu, 2, NULL), 0);
+    assert_int_equal(h.ntx, 1); /* stop-and-wait: the second one waits */
+    assert_int_equal(seq_of(&h.tx[0]), 0x1234);
+    sami_ecp_engine_run(&h.e, sami_ecp_engine_next_deadline(&h.e));
+    assert_int_equal(h.ntx, 2);
+    assert_int_equal(seq_of(&h.tx[1]), 0x1234); /* retransmission: same number */
+    ack(&h, 10000, 0x1235); /* not the one in flight: ignored */
+    assert_int_equal(h.nacked, 0);
+    ack(&h, 10000, 0x1234);
+    assert_int_equal(h.nacked, 1);
+    assert_int_equal(h.ntx, 3);
+    assert_int_equal(seq_of(&h.tx[2]), 0x1235);
+
+    /* the last number: the next one skips 0 */
+    setup_seq(&h, 0xffff);
+    assert_int_equal(sami_ecp_engine_send(&h.e, 0, pdu, 2, NULL), 0);
+    assert_int_equal(seq_of(&h.tx[0]), 0xffff);
+    ack(&h, 1, 0xffff);
+    assert_int_equal(sami_ecp_engine_send(&h.e, 2, pdu, 2, NULL), 0);
+    assert_int_equal(seq_of(&h.tx[1]), 1);
+
+    setup_seq(&h, 1);
+    assert_int_equal(sami_ecp_engine_send(&h.e, 0, pdu, 2, NULL), 0);
+    assert_int_equal(seq_of(&h.tx[0]), 1);
+}
+
 static void check_timing(uint8_t rte)
 {
     struct h h;
@@ -522,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_request_frame_and_first_seq),
         cmocka_unit_test(test_large_request_unpadded),
         cmocka_unit_test(test_sequence_wraps_skipping_zero),
+        cmocka_unit_test(test_initial_seq),
         cmocka_unit_test(test_retransmit_timing_exact),
         cmocka_unit_test(test_retries_then_error_callback),
         cmocka_unit_test(test_r_zero_gives_up_after_one_timer),

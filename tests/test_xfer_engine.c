@@ -23,6 +23,14 @@
 #define MAXEV 4096
 #define MAXQ 8192
 
+/* Messages are signed and verified: a build without an HMAC provider
+ * (-DSAMI_WITH_SODIUM=OFF, firmware plugs its own) skips what needs one. */
+#define NEED_HMAC()                                                                              \
+    do {                                                                                         \
+        if (!sami_hmac_default())                                                                \
+            skip();                                                                              \
+    } while (0)
+
 static void *t_alloc(void *ctx, size_t n)
 {
     (void)ctx;
@@ -484,6 +492,7 @@ static void precopy_and_commit(const struct sami_vm_id *vm, int mutate)
 
 static void test_happy_path_exact_counts(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(1);
@@ -593,6 +602,7 @@ static void precopy_and_commit_types(const struct sami_vm_id *vm, uint32_t src_t
 
 static void test_di_types_selected(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(40);
@@ -639,6 +649,7 @@ static void test_di_types_selected(void **state)
  * not taken: not reported at all. */
 static void test_di_types_wanted_but_unsupported(void **state)
 {
+    NEED_HMAC();
     (void)state;
     struct node_cfg nb = {.di_types = WANT_DHCP_ACL | SAMI_DI_TYPE_BIT(SAMI_DI_ND)};
     setup_nodes(NULL, &nb);
@@ -671,6 +682,7 @@ static void test_di_types_wanted_but_unsupported(void **state)
  * is installed and the source keeps everything (fail closed). */
 static void test_di_types_disagreement_fails_closed(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(42);
@@ -688,6 +700,7 @@ static void test_di_types_disagreement_fails_closed(void **state)
 
 static void test_empty_vm_and_empty_delta(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(2);
@@ -706,6 +719,7 @@ static void test_empty_vm_and_empty_delta(void **state)
  * applied twice. */
 static void test_batches_lossy_idempotent(void **state)
 {
+    NEED_HMAC();
     (void)state;
     struct node_cfg nc = {.max_msg = 2048, .max_batch_records = 7, .window = 2, .retries = 30};
     setup_nodes(&nc, &nc);
@@ -754,6 +768,7 @@ static int filter_drop_b(struct qmsg *m)
 
 static void test_duplicate_commit_not_reinstalled(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(4);
@@ -779,6 +794,7 @@ static int filter_drop_result(struct qmsg *m)
 
 static void test_activate_implies_result(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(5);
@@ -818,6 +834,7 @@ static int filter_bad_digest(struct qmsg *m)
 
 static void test_digest_mismatch_nothing_installed(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(6);
@@ -853,6 +870,7 @@ static void test_digest_mismatch_nothing_installed(void **state)
  * staged; once B's hypervisor announces it, the retried pre-copy goes in. */
 static void test_unsolicited_refused_then_accepted(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(7);
@@ -886,6 +904,7 @@ static void test_unsolicited_refused_then_accepted(void **state)
 
 static void test_unsolicited_until_deadline(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(8);
@@ -917,6 +936,7 @@ static int capture_first_precopy(struct qmsg *m)
 
 static void test_forged_replayed_refused(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     memset(&captured, 0, sizeof captured);
@@ -976,6 +996,7 @@ static void test_forged_replayed_refused(void **state)
 
 static void test_unknown_and_wrong_peer(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(10);
@@ -1035,6 +1056,7 @@ static void test_unknown_and_wrong_peer(void **state)
 
 static void test_key_roll(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_xfer_keyring both = {{mkkey(1, KEY1), mkkey(2, KEY2)}, NULL};
@@ -1071,6 +1093,7 @@ static void test_key_roll(void **state)
 
 static void test_key_validity_window(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     /* B's key 1 expires at 2 s (ms of the engine clock) */
@@ -1088,6 +1111,7 @@ static void test_key_validity_window(void **state)
 
 static void test_limits(void **state)
 {
+    NEED_HMAC();
     (void)state;
     /* B takes 10 records per migration, 15 in flight, 2 migrations, 5 per batch */
     struct node_cfg cb = {.max_records_per_migration = 10, .max_records_total = 15,
@@ -1144,6 +1168,7 @@ static void test_limits(void **state)
 
 static void test_batch_limit_at_destination(void **state)
 {
+    NEED_HMAC();
     (void)state;
     struct node_cfg ca = {.max_batch_records = 100};
     struct node_cfg cb = {.max_batch_records = 5};
@@ -1164,6 +1189,7 @@ static void test_batch_limit_at_destination(void **state)
 
 static void test_source_abort_mid_precopy(void **state)
 {
+    NEED_HMAC();
     (void)state;
     struct node_cfg nc = {.max_msg = 2048, .max_batch_records = 4, .window = 1};
     setup_nodes(&nc, &nc);
@@ -1189,6 +1215,7 @@ static void test_source_abort_mid_precopy(void **state)
 
 static void test_dest_abort_after_install(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(41);
@@ -1210,6 +1237,7 @@ static void test_dest_abort_after_install(void **state)
 
 static void test_dest_deadline_discards(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     struct sami_vm_id vm = mkvm(42);
@@ -1319,6 +1347,7 @@ static void l2_unused_deliver(void *ctx, sami_usec_t now, int peer, void *handle
 
 static void test_l2_binding_happy_path(void **state)
 {
+    NEED_HMAC();
     (void)state;
     setup_nodes(NULL, NULL);
     /* rebuild A and B with links */

@@ -45,6 +45,8 @@ int sami_ecp_engine_init(struct sami_ecp_engine *e, const struct sami_ecp_engine
     memset(e, 0, sizeof *e);
     e->cfg = *cfg;
     e->cb = *cb;
+    /* tx_seq holds the last number sent; the first send advances it */
+    e->tx_seq = (uint16_t)(cfg->initial_seq ? cfg->initial_seq - 1u : 0u);
     e->slots = slots;
     e->nslots = nslots;
     e->next_token = 1;

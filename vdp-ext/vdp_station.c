@@ -273,6 +273,7 @@ int sami_vdp_station_init(struct sami_vdp_station *st, const struct sami_vdp_sta
     ec.r = cfg->params.r;
     ec.rte = cfg->params.rte;
     ec.dup_window_us = cfg->ecp_dup_window_us;
+    ec.initial_seq = cfg->ecp_initial_seq;
     struct sami_ecp_engine_callbacks ecb = {station_tx, station_deliver, station_acked,
                                             station_ecp_error, st};
     return sami_ecp_engine_init(&st->ecp, &ec, &ecb, slots, nslots);

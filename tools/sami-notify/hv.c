@@ -162,18 +162,16 @@ int hv_init(struct hv *h, struct wire *w, const uint8_t mac[6], const uint8_t mg
     memcpy(sc.mac, mac, 6);
     memcpy(sc.mgrid, mgrid, 16);
     sc.params = *params;
+    /* Each run is a new ECP transmitter, but the bridge's receiver is not
+     * new: lldpad takes a request whose number equals the last one it saw
+     * from this MAC as a duplicate (acked, never delivered). Starting from a
+     * number the caller drew at random makes that a 1-in-65535 event. */
+    sc.ecp_initial_seq = first_seq;
     struct sami_vdp_station_callbacks cb = {st_tx, st_event, st_org, h};
     int rc = sami_vdp_station_init(&h->st, &sc, &cb, h->vsis, 1, h->slots,
                                    sizeof h->slots / sizeof h->slots[0]);
     if (rc)
         return rc;
-    /* Each run is a new ECP transmitter, but the bridge's receiver is not
-     * new: lldpad takes a request whose number equals the last one it saw
-     * from this MAC as a duplicate (acked, never delivered). Starting from a
-     * number the caller drew at random makes that a 1-in-65535 event. The
-     * engine has no setting for it, so the field is set before the first
-     * send (it holds "the last number sent"; 0 is never sent). */
-    h->st.ecp.tx_seq = (uint16_t)(first_seq - 1u);
     struct sami_mig_hv_cfg mc = *mcfg;
     mc.oui = h->oui;
     return sami_mig_hv_init(&h->mh, &mc, &hv_ops, h, h->recs, 1);

@@ -66,6 +66,12 @@ struct sami_ecp_engine_config {
     /* How long a delivered sequence number keeps suppressing copies of
      * itself. 0 = derived: max(2 * (R + 1) * ackTime, 1 s). */
     sami_usec_t dup_window_us;
+    /* Sequence number of the first request (0 = 1, as lldpad). A station
+     * that restarts against a bridge still holding its last number should
+     * start elsewhere (e.g. at random): a request numbered like the last
+     * one the bridge saw is taken as a duplicate, acked and dropped. Later
+     * requests count up from it, wrapping 65535 -> 1. */
+    uint16_t initial_seq;
 };
 
 struct sami_ecp_engine_callbacks {

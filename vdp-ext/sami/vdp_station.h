@@ -186,6 +186,7 @@ struct sami_vdp_station_config {
     uint8_t mgrid[SAMI_VDP_MGRID_LEN];   /* Manager ID sent first in every PDU */
     struct sami_vdp_sm_params params;
     sami_usec_t ecp_dup_window_us;       /* 0 = derived, see ecp_engine.h */
+    uint16_t ecp_initial_seq;            /* first ECP sequence; 0 = 1 (ecp_engine.h) */
 };
 
 struct sami_vdp_station_counters {
