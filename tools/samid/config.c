@@ -474,9 +474,11 @@ static int on_section(cfg_t *cfg, cfg_opt_t *opt)
 static cfg_opt_t bridge_opts[] = {STR("id"), STR("name"), STR("chassis-id"), STR("oui"), CFG_END()};
 static cfg_opt_t downlink_opts[] = {STR("mode"), STR("r"),      STR("rte"),
                                     STR("rwd"),  STR("rka"),    STR("max-vsis"),
-                                    STR("policy"), LIST("accept-types"), CFG_END()};
+                                    STR("policy"), LIST("accept-types"), STR("pvid"),
+                                    STR("dhcp-snooping"), STR("lldp"), CFG_END()};
 static cfg_opt_t transfer_opts[] = {STR("listen"), STR("port"),      STR("binding"),
-                                    STR("mtu"),    STR("interface"), CFG_END()};
+                                    STR("mtu"),    STR("interface"), STR("advertise"),
+                                    CFG_END()};
 static cfg_opt_t peer_opts[] = {STR("address"), STR("chassis-id"), STR("name"), CFG_END()};
 static cfg_opt_t key_opts[] = {STR("secret"), STR("not-before"), STR("not-after"), STR("tx"),
                                CFG_END()};
@@ -485,7 +487,7 @@ static cfg_opt_t limits_opts[] = {STR("records-per-migration"), STR("records-tot
                                   CFG_END()};
 static cfg_opt_t deadlines_opts[] = {STR("prepare"), STR("commit"), STR("activate"),
                                      STR("purge"),   STR("margin"), CFG_END()};
-static cfg_opt_t store_opts[] = {STR("preload"), CFG_END()};
+static cfg_opt_t store_opts[] = {STR("preload"), STR("max-records"), CFG_END()};
 static cfg_opt_t log_opts[] = {STR("level"), CFG_END()};
 static cfg_opt_t control_opts[] = {STR("socket"), CFG_END()};
 
@@ -885,6 +887,15 @@ static int load_downlinks(struct ctx *c, cfg_t *root)
                               "'%s' is not a VSI type id (0..16777215, or 0x hex)", s);
             d->accept_types[d->n_accept_types++] = (uint32_t)v;
         }
+        /* The VLAN untagged frames belong to: DHCP snooping files a binding
+         * learned from an untagged frame under it. */
+        d->pvid = 1;
+        d->dhcp_snooping = 1;
+        d->lldp = 1;
+        if (opt_u32(c, sec, "pvid", 0, 4094, &d->pvid) ||
+            opt_bool(c, sec, "dhcp-snooping", &d->dhcp_snooping) ||
+            opt_bool(c, sec, "lldp", &d->lldp))
+            return -1;
     }
     return 0;
 }
@@ -938,6 +949,16 @@ static int load_transfer(struct ctx *c, cfg_t *root)
         if (check_ifname(s))
             return bad(c, sec, "interface", "'%s' is not an interface name", s);
         strcpy(o->transfer.interface, s);
+    }
+    /* What LLDP advertises as the transfer endpoint: an unspecified listen
+     * address names no endpoint, so it needs saying. */
+    s = get(c, sec, "advertise");
+    if (s) {
+        rc = parse_listen(s, &o->transfer.advertise);
+        if (rc == -2)
+            return bad_sec(c, NULL, "out of memory");
+        if (rc)
+            return bad(c, sec, "advertise", "'%s' is not an IPv4 or IPv6 address", s);
     }
     return 0;
 }
@@ -1213,6 +1234,10 @@ static int load_rest(struct ctx *c, cfg_t *root)
             return -1;
     }
 
+    if (opt_u32(c, cfg_getsec(root, "store"), "max-records", 0, 1000000000,
+                &o->store_max_records))
+        return -1;
+
     sec = cfg_getsec(root, "log");
     s = get(c, sec, "level");
     if (s) {
@@ -1386,6 +1411,7 @@ void samid_config_free(struct samid_config *cfg)
         free(cfg->warnings[i]);
     free(cfg->warnings);
     free(cfg->transfer.listen);
+    free(cfg->transfer.advertise);
     free(cfg->preload);
     free(cfg->control_socket);
     free(cfg->path);

@@ -68,6 +68,9 @@ struct samid_downlink {
     int policy;                     /* enum samid_policy */
     uint32_t *accept_types;         /* 24-bit VSI type ids, ACCEPT_LIST only */
     size_t n_accept_types;
+    uint32_t pvid;                  /* VLAN of untagged frames (1), 0..4094 */
+    int dhcp_snooping;              /* learn DHCP bindings on this port (true) */
+    int lldp;                       /* send LLDP (EVB + sami capability) here (true) */
     int line;                       /* where it is in the file, for later messages */
 };
 
@@ -117,6 +120,8 @@ struct samid_config {
         char interface[SAMID_IFNAME_MAX + 1]; /* L2 fabric port; "" = none (needed
                                                  when any peer is L2) */
         int tcp_used, l2_used; /* some peer uses that binding */
+        char *advertise;    /* address LLDP advertises for transfer; NULL = the
+                               listen address unless it is unspecified */
     } transfer;
 
     struct samid_peer *peers;
@@ -142,6 +147,7 @@ struct samid_config {
         uint32_t margin_ms;   /* added to a notification's deadline hint */
     } deadlines;
 
+    uint32_t store_max_records; /* DI store limit (all VMs), 0 = unlimited */
     char *preload;        /* store preload file, NULL = none; a relative path is
                              taken relative to the configuration file's directory */
     int log_level;        /* enum samid_log_level */
