@@ -681,7 +681,7 @@ static int engines_start(struct bnode *b)
     xc.window = c->xfer_window;
     /* A restarted agent must not reuse sequence numbers its peers saw
      * (their replay windows survive): each boot starts far above the last. */
-    xc.seq_start = (b->epoch << 40) + 1u;
+    xc.seq_start = (c->xfer_seq_start ? c->xfer_seq_start : 1u) + (b->epoch << 40);
     xc.store = b->store;
     xc.alloc.alloc = m_alloc;
     xc.alloc.free = m_free;

@@ -179,6 +179,10 @@ struct sami_node_bridge_cfg {
     unsigned xfer_window;
     sami_usec_t xfer_backoff;
     struct sami_xfer_engine_limits xfer_limits;
+    /* First transfer sequence number. Peers keep replay windows across our
+     * restarts, so a host that restarts (samid) passes the wall clock in µs;
+     * 0 = 1 (the simulator, where in-process restarts add an epoch). */
+    uint64_t xfer_seq_start;
     sami_usec_t link_rto;
     unsigned link_retries;
     unsigned link_window;

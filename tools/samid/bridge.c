@@ -802,9 +802,7 @@ static int make_node(const struct samid_config *c, struct sami_node **out, char 
     nc.max_vsis = max_vsis;
     nc.ecp_slots = c->limits.pending_frames;
     nc.max_migrations = c->limits.migrations;
-#ifdef SAMID_HAVE_NODE_SEQ_START
-    nc.xfer_seq_start = D->seq_start;
-#endif
+    nc.xfer_seq_start = D->seq_start; /* wall clock: peers must not see a replay */
     nc.tx = bridge_tx;
     nc.tx_ctx = D;
     int rc = sami_node_bridge_create(&nc, out);
@@ -890,24 +888,13 @@ static int copy_one(void *arg, const struct sami_di_record *rec)
 int bridge_rebuild(const struct samid_config *ncfg, char *err, size_t errlen)
 {
     struct sami_node *old = D->node, *nn = NULL;
-#ifdef SAMID_HAVE_NODE_SEQ_START
     /* a later wall clock: above everything the old node sent */
     struct timespec wt;
     clock_gettime(CLOCK_REALTIME, &wt);
     uint64_t s = (uint64_t)wt.tv_sec * 1000000u + (uint64_t)wt.tv_nsec / 1000u;
     D->seq_start = s > D->seq_start ? s : D->seq_start + 1000000u;
-#endif
     if (make_node(ncfg, &nn, err, errlen) != 0)
         return -1;
-#ifndef SAMID_HAVE_NODE_SEQ_START
-    /* Peers keep their replay windows for us: the new node's transfer
-     * sequences must start above the old one's. Without a sequence start in
-     * the node's configuration, its restart epoch does it (each restart
-     * starts 2^40 higher); done before the node has any state. */
-    D->node_generation++;
-    for (unsigned g = 0; g < D->node_generation; g++)
-        sami_node_restart(nn, D->now);
-#endif
     /* DI: every VM this samid has seen (preload, snooping, migrations) */
     struct sami_store os = sami_node_bridge_store(old);
     struct copy_ctx cc = {nn, NULL, 0, 0};

@@ -651,12 +651,6 @@ int main(int argc, char **argv)
         slog(SAMID_LOG_ERROR, "%s", err);
         code = EXIT_RUNTIME;
     }
-#ifndef SAMID_HAVE_NODE_SEQ_START
-    if (!code && D->cfg.n_peers)
-        slog(SAMID_LOG_WARN, "this build's bridge node takes no transfer sequence start: after "
-                             "a restart, peers that kept running refuse this samid's messages as "
-                             "replays until they restart too (or the key changes)");
-#endif
     if (!code && D->cfg.preload) {
         size_t len = 0;
         FILE *f = fopen(D->cfg.preload, "rb");

@@ -287,7 +287,7 @@ static int f_addr(struct line *L, const char *key, int req, uint8_t a16[16], uin
 static int f_ip_family(struct line *L, const char *key, uint8_t fam, uint8_t *out, size_t n)
 {
     struct tok *t = need(L, key);
-    uint8_t a16[16], f;
+    uint8_t a16[16] = {0}, f = 0;
     if (!t || v_addr(L, t, a16, &f))
         return -1;
     if (f != fam)
@@ -553,7 +553,7 @@ static int rec_igmp(struct line *L, struct sami_di_record *r)
         return fail(L, gt->vcol, "key 'group': %s is not a multicast address", gt->val);
     struct tok *st = take(L, "source");
     if (st && strcmp(st->val, "any")) {
-        uint8_t f;
+        uint8_t f = 0;
         if (v_addr(L, st, g->source, &f))
             return -1;
         if (f != g->family)
@@ -585,7 +585,7 @@ static int rec_counters(struct line *L, struct sami_di_record *r)
 static int rec_firewall(struct line *L, struct sami_di_record *r)
 {
     struct sami_di_firewall *f = &r->u.firewall;
-    uint8_t fd;
+    uint8_t fd = 0;
     if (f_proto(L, "proto", 1, &f->protocol) < 0 || f_addr(L, "src", 1, f->src, &f->family) < 0 ||
         f_addr(L, "dst", 1, f->dst, &fd) < 0)
         return -1;

@@ -478,7 +478,7 @@ static int on_message(struct conn *c, uint8_t *msg, size_t mlen)
      * deframer on message boundaries. */
     uint8_t *frame = msg - SAMI_XFER_STREAM_PREFIX_LEN;
     (void)sami_xfer_stream_prefix(mlen, frame);
-    char what[128];
+    char what[256];
     snprintf(what, sizeof what, "transfer message from peer %s via %s",
              peer_name((size_t)c->peer, pn, sizeof pn), c->addr);
     int ok = bridge_rx(D->peers[c->peer].node_port, frame, mlen + SAMI_XFER_STREAM_PREFIX_LEN, what);
