@@ -136,7 +136,7 @@ static size_t vdp_frame(uint8_t *f, const uint8_t src[6], uint16_t seq,
     static const struct sami_vdp_mgrid mgr = {{'b', 'e', 'n', 'c', 'h', '-', 'm', 'g', 'r'}};
     struct sami_vdp_builder b;
     struct sami_ecp_hdr h = {SAMI_ECP_VERSION, SAMI_ECP_OP_REQUEST, SAMI_ECP_SUBTYPE_VDP, seq};
-    size_t n, ul;
+    size_t n, ul = 0;
     int rc;
 
     memcpy(f, grp_ecp, 6);

@@ -420,14 +420,45 @@ int bridge_rx(int port, const uint8_t *frame, size_t len, const char *what)
     return b.xfer.rx_ok > a.xfer.rx_ok;
 }
 
+/* Only one port's VDP and ECP counters (the rest zero), so comparing two of
+ * these logs what a port's timers did without repeating node-wide counters. */
+static void take_port(struct snap *s, int port)
+{
+    memset(s, 0, sizeof *s);
+    s->port = port;
+    const struct sami_vdp_bridge *v = vdp_of(port);
+    if (v) {
+        s->vdp = v->stats;
+        s->ecp = *sami_ecp_engine_stats(&v->ecp);
+    }
+}
+
 void bridge_run(void)
 {
+    static struct snap *before; /* one per downlink, grown with the config */
+    static size_t nbefore;
     struct snap a, b;
+    if (nbefore < D->ndl) {
+        struct snap *n = realloc(before, D->ndl * sizeof *before);
+        if (n) {
+            before = n;
+            nbefore = D->ndl;
+        }
+    }
+    size_t np = nbefore < D->ndl ? nbefore : D->ndl;
     take(&a, 0);
+    for (size_t p = 0; p < np; p++)
+        take_port(&before[p], (int)p + 1);
     sami_node_run(D->node, D->now);
     take(&b, 0);
     (void)compare(&a, &b, "timers");
-    /* VDP counters per port (keep-alive expiries, ECP give-ups) */
+    /* per downlink: keep-alive expiries, unsolicited DeAssocs, ECP give-ups */
+    for (size_t p = 0; p < np; p++) {
+        char what[96];
+        take_port(&b, (int)p + 1);
+        snprintf(what, sizeof what, "timers on %s", dl_name((uint32_t)p + 1));
+        (void)compare(&before[p], &b, what);
+    }
     watch_migrations();
 }
 
