@@ -40,12 +40,7 @@ int sami_vdp_bridge_init(struct sami_vdp_bridge *br, const struct sami_vdp_bridg
     memset(vsis, 0, nvsis * sizeof *vsis);
 
     struct sami_ecp_engine_config ec;
-    sami_ecp_engine_config_default(&ec);
-    memcpy(ec.mac, cfg->mac, 6);
-    memcpy(ec.dst, cfg->dst, 6);
-    ec.r = cfg->params.r;
-    ec.rte = cfg->params.rte;
-    ec.dup_window_us = cfg->ecp_dup_window_us;
+    sami_vdp_sm_ecp_config(&ec, cfg->mac, cfg->dst, &cfg->params, cfg->ecp_dup_window_us);
     struct sami_ecp_engine_callbacks ecb = {bridge_tx, bridge_deliver, bridge_acked,
                                             bridge_ecp_error, br};
     return sami_ecp_engine_init(&br->ecp, &ec, &ecb, slots, nslots);

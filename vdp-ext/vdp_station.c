@@ -228,6 +228,18 @@ int sami_vdp_sm_build(uint8_t *buf, size_t cap, const uint8_t mgrid[SAMI_VDP_MGR
     return rc == SAMI_ERR_NOBUFS ? SAMI_ERR_TOOBIG : rc;
 }
 
+void sami_vdp_sm_ecp_config(struct sami_ecp_engine_config *ec, const uint8_t mac[6],
+                            const uint8_t dst[6], const struct sami_vdp_sm_params *p,
+                            sami_usec_t dup_window_us)
+{
+    sami_ecp_engine_config_default(ec);
+    memcpy(ec->mac, mac, 6);
+    memcpy(ec->dst, dst, 6);
+    ec->r = p->r;
+    ec->rte = p->rte;
+    ec->dup_window_us = dup_window_us;
+}
+
 /* ==== station ==== */
 
 static void station_tx(void *ctx, const uint8_t *frame, size_t len)
@@ -267,12 +279,7 @@ int sami_vdp_station_init(struct sami_vdp_station *st, const struct sami_vdp_sta
     memset(vsis, 0, nvsis * sizeof *vsis);
 
     struct sami_ecp_engine_config ec;
-    sami_ecp_engine_config_default(&ec);
-    memcpy(ec.mac, cfg->mac, 6);
-    memcpy(ec.dst, cfg->dst, 6);
-    ec.r = cfg->params.r;
-    ec.rte = cfg->params.rte;
-    ec.dup_window_us = cfg->ecp_dup_window_us;
+    sami_vdp_sm_ecp_config(&ec, cfg->mac, cfg->dst, &cfg->params, cfg->ecp_dup_window_us);
     ec.initial_seq = cfg->ecp_initial_seq;
     struct sami_ecp_engine_callbacks ecb = {station_tx, station_deliver, station_acked,
                                             station_ecp_error, st};

@@ -45,6 +45,11 @@ struct sami_vdp_sm_params {
 void sami_vdp_sm_params_default(struct sami_vdp_sm_params *p);
 /* 0 or SAMI_ERR_VALUE (a field above its width). */
 int sami_vdp_sm_params_check(const struct sami_vdp_sm_params *p);
+/* The ECP engine configuration both VDP roles run on: their MAC, the
+ * destination, R and RTE from the VDP parameters, the duplicate window. */
+void sami_vdp_sm_ecp_config(struct sami_ecp_engine_config *ec, const uint8_t mac[6],
+                            const uint8_t dst[6], const struct sami_vdp_sm_params *p,
+                            sami_usec_t dup_window_us);
 /* EVB negotiation: each of R, RTE, RWD, RKA the larger of local and remote
  * (sami_evb_negotiate). 0 or SAMI_ERR_INVAL. */
 int sami_vdp_sm_params_negotiate(const struct sami_evb *local, const struct sami_evb *remote,
