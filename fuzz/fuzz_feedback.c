@@ -1,0 +1,10 @@
+/* libFuzzer harness: sami migration feedback, the value of a VDP type-127
+ * TLV from the OUI on (default OUI 0A-53-4D). */
+#include "checks.h"
+#include "common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_check_feedback(data, size);
+    return 0;
+}
