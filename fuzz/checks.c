@@ -649,7 +649,7 @@ static void check_xfer_elem(const uint8_t *msg, size_t len, const struct sami_xf
     const uint8_t *raw = msg + e->offset - SAMI_XFER_ELEM_HDR_LEN;
     size_t rawlen = SAMI_XFER_ELEM_HDR_LEN + (size_t)e->len;
     uint8_t *out = malloc(rawlen);
-    int rc, wrc = 0, matched = 0;
+    int rc, wrc = 0;
 
     FUZZ_CHECK(out != NULL);
     FUZZ_CHECK(e->offset >= SAMI_XFER_HDR_LEN + SAMI_XFER_ELEM_HDR_LEN && e->offset <= len &&
@@ -673,7 +673,6 @@ static void check_xfer_elem(const uint8_t *msg, size_t len, const struct sami_xf
         if (e->type != (etype)) {                                                                  \
             FUZZ_CHECK(rc == SAMI_ERR_TYPE);                                                       \
         } else {                                                                                   \
-            matched = 1;                                                                           \
             if (body_ok)                                                                           \
                 FUZZ_CHECK(rc == 0);                                                               \
             if (rc == 0) {                                                                         \
@@ -715,7 +714,6 @@ static void check_xfer_elem(const uint8_t *msg, size_t len, const struct sami_xf
         if (e->type != SAMI_XFER_E_COUNTS) {
             FUZZ_CHECK(rc == SAMI_ERR_TYPE);
         } else {
-            matched = 1;
             if (body_ok)
                 FUZZ_CHECK(rc == 0);
             if (rc == 0) {
@@ -742,7 +740,6 @@ static void check_xfer_elem(const uint8_t *msg, size_t len, const struct sami_xf
         if (!SAMI_XFER_E_IS_DI(e->type)) {
             FUZZ_CHECK(rc == SAMI_ERR_TYPE);
         } else {
-            matched = 1;
             if (body_ok)
                 FUZZ_CHECK(rc == 0);
             if (rc == 0) {
@@ -759,7 +756,6 @@ static void check_xfer_elem(const uint8_t *msg, size_t len, const struct sami_xf
             }
         }
     }
-    (void)matched;
 #undef READER
     free(out);
 }
