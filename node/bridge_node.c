@@ -467,6 +467,14 @@ static void drain(struct bnode *b)
         b->base.c.xfer_events++;
         if (sami_mig_bridge_xfer_event(&b->mig, b->now, e.mig, e.event, &info) != 0)
             b->base.c.xfer_event_drops++;
+        /* mig_bridge calls no op after ABORTED_BY_PEER, but the transfer
+         * engine keeps an aborted source migration (PEER_ABORTED, to know
+         * a repeated ABORT) until it is forgotten, and with it the store's
+         * source migration: end both here, or they are never freed. */
+        if (e.event == SAMI_MIG_XFER_ABORTED_BY_PEER &&
+            sami_xfer_engine_state(b->xe, e.mig, SAMI_XFER_ROLE_SOURCE) ==
+                SAMI_XFER_MS_PEER_ABORTED)
+            (void)sami_xfer_engine_forget(b->xe, e.mig, SAMI_XFER_ROLE_SOURCE);
         /* installs, activations and purges change what ages */
         b->expire_at = dmin(b->expire_at, b->now);
     }

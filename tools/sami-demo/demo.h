@@ -12,6 +12,9 @@
 
 #define DEMO_NAME_MAX 32
 #define DEMO_TYPES (SAMI_DI_TYPE_MAX + 1)
+/* Largest --scale: VM numbers (up to 40 per copy) stay below 65536, so
+ * every VM's MAC (two octets of its number) and addresses stay unique. */
+#define DEMO_SCALE_MAX 1600
 
 struct demo_opts {
     const char *scenario; /* NULL or "all" = every scenario */

@@ -81,8 +81,8 @@ int main(int argc, char **argv)
             }
             break;
         case 'k':
-            if (parse_u64(optarg, &v) || v < 1 || v > 64) {
-                fprintf(stderr, "sami-demo: --scale wants 1..64\n");
+            if (parse_u64(optarg, &v) || v < 1 || v > DEMO_SCALE_MAX) {
+                fprintf(stderr, "sami-demo: --scale wants 1..%d\n", DEMO_SCALE_MAX);
                 return 2;
             }
             o.scale = (unsigned)v;

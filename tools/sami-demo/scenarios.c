@@ -338,7 +338,10 @@ static void gen_firewall_dc(struct demo_world *w, struct demo_vm *vm)
 {
     /* Figure 1: "VM1: 10.1.1.1 VLAN 1"; one L2 domain across the pods */
     uint16_t vlan[1] = {1};
-    uint8_t ip[1][4] = {{10, 1, (uint8_t)(1 + (vm->number - 1) / 40),
+    /* 40 VMs per /24; above 250 copies (--scale) the second octet moves on,
+     * so every VM keeps its own address */
+    uint8_t ip[1][4] = {{10, (uint8_t)(1 + (vm->number - 1) / 10000),
+                         (uint8_t)(1 + ((vm->number - 1) / 40) % 250),
                          (uint8_t)((vm->number - 1) % 40 + 1)}};
     demo_vm_net(vm, 1, vlan, ip);
     vm->di_types = SAMI_DI_TYPE_BIT(SAMI_DI_DHCP) | SAMI_DI_TYPE_BIT(SAMI_DI_FIREWALL) |
