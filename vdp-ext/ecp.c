@@ -3,27 +3,28 @@
 
 const uint8_t sami_ecp_group_mac[6] = SAMI_ECP_GROUP_MAC_INIT;
 
+static const struct sami_rd_field ecp_fields[] = {{2, "ecp.header"}, {2, "ecp.sequence"}};
+
 int sami_ecp_read(struct sami_rd *r, struct sami_ecp_hdr *out)
 {
     size_t at = sami_rd_offset(r);
-    uint16_t w0, seq;
-    int rc;
-    if ((rc = sami_rd_u16(r, &w0, "ecp.header")) != 0)
-        return rc;
-    if ((rc = sami_rd_u16(r, &seq, "ecp.sequence")) != 0)
-        return rc;
+    if (SAMI_UNLIKELY(sami_rd_left(r) < SAMI_ECP_HDR_LEN))
+        return sami_rd_fail_fields(r, ecp_fields, 2);
+    const uint8_t *p = r->p + r->pos;
+    unsigned w0 = sami_be16(p);
     uint8_t version = (uint8_t)(w0 >> 12);
     uint8_t op = (uint8_t)(w0 >> 10 & 0x3);
+    r->pos += SAMI_ECP_HDR_LEN;
     /* Fields are only stored once the header is known good, so a failed
      * decode never leaves a half-plausible header behind. */
-    if (version != SAMI_ECP_VERSION)
+    if (SAMI_UNLIKELY(version != SAMI_ECP_VERSION))
         return sami_rd_fail_at(r, at, SAMI_ERR_VERSION, "ecp.version");
-    if (op > SAMI_ECP_OP_ACK)
+    if (SAMI_UNLIKELY(op > SAMI_ECP_OP_ACK))
         return sami_rd_fail_at(r, at, SAMI_ERR_VALUE, "ecp.op");
     out->version = version;
     out->op = op;
     out->subtype = (uint16_t)(w0 & SAMI_ECP_SUBTYPE_MAX);
-    out->seq = seq;
+    out->seq = sami_be16(p + 2);
     return 0;
 }
 
@@ -35,9 +36,7 @@ int sami_ecp_decode(const uint8_t *buf, size_t len, struct sami_ecp *out, struct
     if (rc)
         return rc;
     out->ulpdu_len = sami_rd_left(&r);
-    out->ulpdu = NULL;
-    if (out->ulpdu_len)
-        return sami_rd_ptr(&r, &out->ulpdu, out->ulpdu_len, "ecp.ulpdu");
+    out->ulpdu = out->ulpdu_len ? r.p + r.pos : NULL;
     return 0;
 }
 

@@ -80,29 +80,38 @@ const char *sami_abort_reason_name(int reason)
 
 /* ------------------------------------------------------- shared pieces -- */
 
+/* v: n octets inside the window at absolute offset at. Errors name the field
+ * and its offset as a field-by-field read would. */
+static int bridge_from(struct sami_rd *r, const uint8_t *v, size_t n, size_t at,
+                       struct sami_bridge_ref *out)
+{
+    if (SAMI_UNLIKELY(n < SAMI_BRIDGE_REF_MIN_LEN))
+        return sami_rd_fail_at(r, at, SAMI_ERR_LENGTH, "bridge");
+    size_t len = v[1];
+    out->chassis_id_subtype = v[0];
+    out->chassis_id_len = (uint8_t)len;
+    /* port subtype, port length and at least one port octet must follow */
+    if (SAMI_UNLIKELY(len == 0 || n - 2 < len + 3))
+        return sami_rd_fail_at(r, at + 1, SAMI_ERR_LENGTH, "bridge.chassis_id_len");
+    memcpy(out->chassis_id, v + 2, len);
+    v += 2 + len;
+    at += 2 + len;
+    n -= 2 + len;
+    len = v[1];
+    out->port_id_subtype = v[0];
+    out->port_id_len = (uint8_t)len;
+    if (SAMI_UNLIKELY(len == 0 || n - 2 != len))
+        return sami_rd_fail_at(r, at + 1, SAMI_ERR_LENGTH, "bridge.port_id_len");
+    memcpy(out->port_id, v + 2, len);
+    return 0;
+}
+
 int sami_bridge_ref_read(struct sami_rd *r, struct sami_bridge_ref *out)
 {
-    size_t at;
-    if (sami_rd_left(r) < SAMI_BRIDGE_REF_MIN_LEN)
-        return sami_rd_fail(r, SAMI_ERR_LENGTH, "bridge");
-    /* the size check above guarantees the next two octets */
-    if (sami_rd_u8(r, &out->chassis_id_subtype, "bridge.chassis_id_subtype"))
-        return SAMI_ERR_TRUNCATED;
-    at = sami_rd_offset(r);
-    if (sami_rd_u8(r, &out->chassis_id_len, "bridge.chassis_id_len"))
-        return SAMI_ERR_TRUNCATED;
-    /* port subtype, port length and at least one port octet must follow */
-    if (out->chassis_id_len == 0 || sami_rd_left(r) < (size_t)out->chassis_id_len + 3)
-        return sami_rd_fail_at(r, at, SAMI_ERR_LENGTH, "bridge.chassis_id_len");
-    if (sami_rd_bytes(r, out->chassis_id, out->chassis_id_len, "bridge.chassis_id") ||
-        sami_rd_u8(r, &out->port_id_subtype, "bridge.port_id_subtype"))
-        return SAMI_ERR_TRUNCATED;
-    at = sami_rd_offset(r);
-    if (sami_rd_u8(r, &out->port_id_len, "bridge.port_id_len"))
-        return SAMI_ERR_TRUNCATED;
-    if (out->port_id_len == 0 || sami_rd_left(r) != out->port_id_len)
-        return sami_rd_fail_at(r, at, SAMI_ERR_LENGTH, "bridge.port_id_len");
-    return sami_rd_bytes(r, out->port_id, out->port_id_len, "bridge.port_id");
+    int rc = bridge_from(r, r->p + r->pos, sami_rd_left(r), sami_rd_offset(r), out);
+    if (rc == 0)
+        r->pos = r->len;
+    return rc;
 }
 
 void sami_bridge_ref_write(struct sami_wr *w, const struct sami_bridge_ref *in)
@@ -136,20 +145,35 @@ int sami_bridge_ref_equal(const struct sami_bridge_ref *a, const struct sami_bri
            memcmp(a->port_id, b->port_id, a->port_id_len) == 0;
 }
 
-int sami_fb_result_read(struct sami_rd *r, struct sami_fb_result *out)
+/* v: 12 octets inside the window at absolute offset at. */
+static int fb_result_from(struct sami_rd *r, const uint8_t *v, size_t at, struct sami_fb_result *out)
 {
-    size_t at = sami_rd_offset(r);
-    if (sami_rd_u8(r, &out->di_type, "samitlv.result.di_type") ||
-        sami_rd_u8(r, &out->status, "samitlv.result.status") ||
-        sami_rd_u16(r, &out->reason, "samitlv.result.reason") ||
-        sami_rd_u32(r, &out->records_sent, "samitlv.result.records_sent") ||
-        sami_rd_u32(r, &out->records_installed, "samitlv.result.records_installed"))
-        return SAMI_ERR_TRUNCATED;
-    if (out->di_type == 0)
+    out->di_type = v[0];
+    out->status = v[1];
+    out->reason = sami_be16(v + 2);
+    out->records_sent = sami_be32(v + 4);
+    out->records_installed = sami_be32(v + 8);
+    if (SAMI_UNLIKELY(out->di_type == 0))
         return sami_rd_fail_at(r, at, SAMI_ERR_VALUE, "samitlv.result.di_type");
-    if (out->status > SAMI_DI_STATUS_TIMEOUT)
+    if (SAMI_UNLIKELY(out->status > SAMI_DI_STATUS_TIMEOUT))
         return sami_rd_fail_at(r, at + 1, SAMI_ERR_VALUE, "samitlv.result.status");
     return 0;
+}
+
+static const struct sami_rd_field fb_result_fields[] = {
+    {1, "samitlv.result.di_type"},      {1, "samitlv.result.status"},
+    {2, "samitlv.result.reason"},       {4, "samitlv.result.records_sent"},
+    {4, "samitlv.result.records_installed"},
+};
+
+int sami_fb_result_read(struct sami_rd *r, struct sami_fb_result *out)
+{
+    if (sami_rd_left(r) < SAMI_FB_RESULT_LEN)
+        return sami_rd_fail_fields(r, fb_result_fields, 5);
+    size_t at = sami_rd_offset(r);
+    const uint8_t *v = r->p + r->pos;
+    r->pos += SAMI_FB_RESULT_LEN;
+    return fb_result_from(r, v, at, out);
 }
 
 void sami_fb_result_write(struct sami_wr *w, const struct sami_fb_result *in)
@@ -167,62 +191,74 @@ void sami_fb_result_write(struct sami_wr *w, const struct sami_fb_result *in)
 static int read_head(struct sami_rd *r, const uint8_t *oui, int want, uint8_t *subtype)
 {
     size_t at = sami_rd_offset(r);
-    uint8_t got[3];
-    if (sami_rd_left(r) > SAMI_SAMITLV_MAX_VALUE)
+    size_t left = sami_rd_left(r);
+    const uint8_t *p = r->p + r->pos;
+    if (SAMI_UNLIKELY(left > SAMI_SAMITLV_MAX_VALUE))
         return sami_rd_fail(r, SAMI_ERR_TOOBIG, "samitlv.length");
-    if (sami_rd_bytes(r, got, sizeof got, "samitlv.oui"))
-        return SAMI_ERR_TRUNCATED;
-    if (memcmp(got, oui, sizeof got) != 0)
+    if (SAMI_UNLIKELY(left < 3))
+        return sami_rd_fail(r, SAMI_ERR_TRUNCATED, "samitlv.oui");
+    if (SAMI_UNLIKELY(p[0] != oui[0] || p[1] != oui[1] || p[2] != oui[2]))
         return sami_rd_fail_at(r, at, SAMI_ERR_OUI, "samitlv.oui");
-    if (sami_rd_u8(r, subtype, "samitlv.subtype"))
-        return SAMI_ERR_TRUNCATED;
-    if (want >= 0 && *subtype != (unsigned)want)
+    if (SAMI_UNLIKELY(left < 4))
+        return sami_rd_fail_at(r, at + 3, SAMI_ERR_TRUNCATED, "samitlv.subtype");
+    *subtype = p[3];
+    r->pos += 4;
+    if (SAMI_UNLIKELY(want >= 0 && p[3] != (unsigned)want))
         return sami_rd_fail_at(r, at + 3, SAMI_ERR_TYPE, "samitlv.subtype");
     return 0;
 }
 
-/* One element: header read, value carved into e->v. at = its type octet. */
+/* One element, read from the window without a sub-cursor: at = its type
+ * octet's offset, v = its value (len octets, inside the window). */
 struct samitlv_elem {
     size_t at;
     uint8_t type;
     uint8_t len;
-    struct sami_rd v;
+    const uint8_t *v;
 };
 
-/* name(type) gives err->what, so an overrun names the element that lies. */
-static int next_elem(struct sami_rd *r, struct samitlv_elem *e, const char *(*name)(unsigned))
+typedef const char *(*samitlv_namer)(unsigned type);
+
+/* Element failures: the name is looked up here, off the hot path. */
+SAMI_COLD static int elem_fail(struct sami_rd *r, size_t at, int code, samitlv_namer name,
+                               unsigned type)
 {
-    e->at = sami_rd_offset(r);
-    /* name() only on failure: it is a switch per call, paid per element */
-    if (sami_rd_left(r) < 2) {
-        if (sami_rd_done(r))
-            return sami_rd_fail(r, SAMI_ERR_TRUNCATED, name(0x100));
-        e->type = r->p[r->pos++];
-        return sami_rd_fail(r, SAMI_ERR_TRUNCATED, name(e->type));
-    }
-    e->type = r->p[r->pos];
-    e->len = r->p[r->pos + 1];
-    r->pos += 2;
-    /* reported at the length octet: that is the field that lies */
-    if (e->len > sami_rd_left(r))
-        return sami_rd_fail_at(r, e->at + 1, SAMI_ERR_LENGTH, name(e->type));
-    return sami_rd_sub(r, &e->v, e->len, r->tlv_type, "samitlv.element");
+    return sami_rd_fail_at(r, at, code, name(type));
 }
 
-static int elem_len_is(struct sami_rd *r, const struct samitlv_elem *e, size_t n, const char *what)
+/* Element at *q (q < end, inside r's window): an overrun is reported at the
+ * length octet (the field that lies) and named after the element. The
+ * position lives in a local pointer, not in r, so the element loop keeps it
+ * in a register; r only carries the error record. */
+static int next_elem(struct sami_rd *r, const uint8_t **q, const uint8_t *end,
+                     struct samitlv_elem *e, samitlv_namer name)
 {
-    if (e->len != n)
-        return sami_rd_fail_at(r, e->at + 1, SAMI_ERR_LENGTH, what);
+    const uint8_t *p = *q;
+    size_t left = (size_t)(end - p);
+    e->at = r->origin + (size_t)(p - r->p);
+    /* the constants are returned here so the compiler sees every failure */
+    if (SAMI_UNLIKELY(left < 2)) {
+        elem_fail(r, e->at + left, SAMI_ERR_TRUNCATED, name, left ? p[0] : 0x100u);
+        return SAMI_ERR_TRUNCATED;
+    }
+    e->type = p[0];
+    e->len = p[1];
+    if (SAMI_UNLIKELY(e->len > left - 2)) {
+        elem_fail(r, e->at + 1, SAMI_ERR_LENGTH, name, e->type);
+        return SAMI_ERR_LENGTH;
+    }
+    e->v = p + 2;
+    *q = p + 2 + e->len;
     return 0;
 }
 
-static int elem_bridge(struct sami_rd *r, struct samitlv_elem *e, struct sami_bridge_ref *out,
-                       const char *what)
+static int elem_bridge(struct sami_rd *r, const struct samitlv_elem *e, struct sami_bridge_ref *out,
+                       samitlv_namer name)
 {
     /* too short to hold both ids: the element length is what is wrong */
-    if (e->len < SAMI_BRIDGE_REF_MIN_LEN)
-        return sami_rd_fail_at(r, e->at + 1, SAMI_ERR_LENGTH, what);
-    return sami_bridge_ref_read(&e->v, out);
+    if (SAMI_UNLIKELY(e->len < SAMI_BRIDGE_REF_MIN_LEN))
+        return elem_fail(r, e->at + 1, SAMI_ERR_LENGTH, name, e->type);
+    return bridge_from(r, e->v, e->len, e->at + 2, out);
 }
 
 /* An element length is one octet, so both ids together get at most 251. */
@@ -252,65 +288,72 @@ static const char *notif_elem_name(unsigned type)
     }
 }
 
-static int notif_elem(struct sami_rd *r, struct samitlv_elem *e, struct sami_notif *out,
+/* Element failure codes by what went wrong, so each case below is one line. */
+#define NOTIF_FAIL(at, code) elem_fail(r, (at), (code), notif_elem_name, e->type)
+
+static int notif_elem(struct sami_rd *r, const struct samitlv_elem *e, struct sami_notif *out,
                       unsigned *seen)
 {
-    const char *what = notif_elem_name(e->type);
-    int rc;
+    const uint8_t *v = e->v;
+    unsigned bit;
 
-    /* once-only elements */
-    if (e->type == SAMI_SAMITLV_N_VM_ID || e->type == SAMI_SAMITLV_N_ORIG_BRIDGE ||
-        e->type == SAMI_SAMITLV_N_DEST_BRIDGE || e->type == SAMI_SAMITLV_N_REASON) {
-        if (*seen & (1u << e->type))
-            return sami_rd_fail_at(r, e->at, SAMI_ERR_DUPLICATE, what);
-        *seen |= 1u << e->type;
+    switch (e->type) {
+    case SAMI_SAMITLV_N_VM_ID:
+    case SAMI_SAMITLV_N_ORIG_BRIDGE:
+    case SAMI_SAMITLV_N_DEST_BRIDGE:
+    case SAMI_SAMITLV_N_REASON:
+        /* once-only elements */
+        bit = 1u << e->type;
+        if (SAMI_UNLIKELY(*seen & bit))
+            return NOTIF_FAIL(e->at, SAMI_ERR_DUPLICATE);
+        *seen |= bit;
+        break;
+    default:
+        break;
     }
 
     switch (e->type) {
     case SAMI_SAMITLV_N_VM_ID:
-        if ((rc = elem_len_is(r, e, SAMI_VM_ID_LEN, what)) != 0)
-            return rc;
-        return sami_vm_id_read(&e->v, &out->vm);
+        if (SAMI_UNLIKELY(e->len != SAMI_VM_ID_LEN))
+            return NOTIF_FAIL(e->at + 1, SAMI_ERR_LENGTH);
+        out->vm.type_id = sami_be24(v);
+        out->vm.type_version = v[3];
+        out->vm.id_format = v[4];
+        memcpy(out->vm.id, v + 5, sizeof out->vm.id);
+        return 0;
     case SAMI_SAMITLV_N_MAC_VLAN: {
         struct sami_samitlv_mac_vlan *m;
-        if (out->n_macs >= SAMI_SAMITLV_MAX_MACS)
-            return sami_rd_fail_at(r, e->at, SAMI_ERR_TOOBIG, what);
-        if ((rc = elem_len_is(r, e, 8, what)) != 0)
-            return rc;
-        m = &out->macs[out->n_macs];
-        if (sami_rd_bytes(&e->v, m->mac, sizeof m->mac, what) ||
-            sami_rd_u16(&e->v, &m->word, what))
-            return SAMI_ERR_TRUNCATED;
-        out->n_macs++;
+        if (SAMI_UNLIKELY(out->n_macs >= SAMI_SAMITLV_MAX_MACS))
+            return NOTIF_FAIL(e->at, SAMI_ERR_TOOBIG);
+        if (SAMI_UNLIKELY(e->len != 8))
+            return NOTIF_FAIL(e->at + 1, SAMI_ERR_LENGTH);
+        m = &out->macs[out->n_macs++];
+        memcpy(m->mac, v, sizeof m->mac);
+        m->word = sami_be16(v + 6);
         return 0;
     }
     case SAMI_SAMITLV_N_IPV4:
-        if (out->n_ipv4 >= SAMI_SAMITLV_MAX_IPV4)
-            return sami_rd_fail_at(r, e->at, SAMI_ERR_TOOBIG, what);
-        if ((rc = elem_len_is(r, e, 4, what)) != 0)
-            return rc;
-        if (sami_rd_bytes(&e->v, out->ipv4[out->n_ipv4], 4, what))
-            return SAMI_ERR_TRUNCATED;
-        out->n_ipv4++;
+        if (SAMI_UNLIKELY(out->n_ipv4 >= SAMI_SAMITLV_MAX_IPV4))
+            return NOTIF_FAIL(e->at, SAMI_ERR_TOOBIG);
+        if (SAMI_UNLIKELY(e->len != 4))
+            return NOTIF_FAIL(e->at + 1, SAMI_ERR_LENGTH);
+        memcpy(out->ipv4[out->n_ipv4++], v, 4);
         return 0;
     case SAMI_SAMITLV_N_IPV6:
-        if (out->n_ipv6 >= SAMI_SAMITLV_MAX_IPV6)
-            return sami_rd_fail_at(r, e->at, SAMI_ERR_TOOBIG, what);
-        if ((rc = elem_len_is(r, e, 16, what)) != 0)
-            return rc;
-        if (sami_rd_bytes(&e->v, out->ipv6[out->n_ipv6], 16, what))
-            return SAMI_ERR_TRUNCATED;
-        out->n_ipv6++;
+        if (SAMI_UNLIKELY(out->n_ipv6 >= SAMI_SAMITLV_MAX_IPV6))
+            return NOTIF_FAIL(e->at, SAMI_ERR_TOOBIG);
+        if (SAMI_UNLIKELY(e->len != 16))
+            return NOTIF_FAIL(e->at + 1, SAMI_ERR_LENGTH);
+        memcpy(out->ipv6[out->n_ipv6++], v, 16);
         return 0;
     case SAMI_SAMITLV_N_ORIG_BRIDGE:
-        return elem_bridge(r, e, &out->orig_bridge, what);
+        return elem_bridge(r, e, &out->orig_bridge, notif_elem_name);
     case SAMI_SAMITLV_N_DEST_BRIDGE:
-        return elem_bridge(r, e, &out->dest_bridge, what);
+        return elem_bridge(r, e, &out->dest_bridge, notif_elem_name);
     case SAMI_SAMITLV_N_REASON:
-        if ((rc = elem_len_is(r, e, 2, what)) != 0)
-            return rc;
-        if (sami_rd_u16(&e->v, &out->reason, what))
-            return SAMI_ERR_TRUNCATED;
+        if (SAMI_UNLIKELY(e->len != 2))
+            return NOTIF_FAIL(e->at + 1, SAMI_ERR_LENGTH);
+        out->reason = sami_be16(v);
         out->has_reason = 1;
         return 0;
     default:
@@ -320,9 +363,8 @@ static int notif_elem(struct sami_rd *r, struct samitlv_elem *e, struct sami_not
     }
 }
 
-/* Zeroes what a decode may leave unset: scalars, counts and bridge lengths.
- * List and id arrays are only meaningful up to their counts / lengths, and
- * clearing all 1.4 KB of them cost more than the rest of the decode. */
+#undef NOTIF_FAIL
+
 static void notif_clear(struct sami_notif *out)
 {
     out->version = out->time_point = out->flags = 0;
@@ -339,47 +381,59 @@ static void notif_clear(struct sami_notif *out)
     out->unknown_elements = 0;
 }
 
+static const struct sami_rd_field notif_fields[] = {
+    {1, "samitlv.notif.version"},      {1, "samitlv.notif.time_point"},
+    {1, "samitlv.notif.flags"},        {1, "samitlv.notif.reserved"},
+    {8, "samitlv.notif.migration_id"}, {8, "samitlv.notif.timestamp"},
+    {4, "samitlv.notif.next_deadline"}, {4, "samitlv.notif.di_types"},
+};
+
 static int notif_read(struct sami_rd *r, const uint8_t *oui, struct sami_notif *out)
 {
-    uint8_t subtype, reserved;
+    uint8_t subtype;
     unsigned seen = 0;
-    size_t at;
     int rc;
 
     notif_clear(out);
     if ((rc = read_head(r, oui, SAMI_SUBTYPE_NOTIFICATION, &subtype)) != 0)
         return rc;
-    at = sami_rd_offset(r);
-    if (sami_rd_u8(r, &out->version, "samitlv.notif.version"))
-        return SAMI_ERR_TRUNCATED;
-    if (out->version != SAMI_SAMITLV_VERSION)
+    /* The fixed header after one length check; a short one is checked in
+     * field order (version and time point before truncation). */
+    size_t at = sami_rd_offset(r);
+    size_t left = sami_rd_left(r);
+    const uint8_t *p = r->p + r->pos;
+    if (SAMI_UNLIKELY(left >= 1 && p[0] != SAMI_SAMITLV_VERSION)) {
+        out->version = p[0];
         return sami_rd_fail_at(r, at, SAMI_ERR_VERSION, "samitlv.notif.version");
-    if (sami_rd_u8(r, &out->time_point, "samitlv.notif.time_point"))
-        return SAMI_ERR_TRUNCATED;
-    if (!check_tp(out->time_point))
+    }
+    if (SAMI_UNLIKELY(left >= 2 && !check_tp(p[1])))
         return sami_rd_fail_at(r, at + 1, SAMI_ERR_VALUE, "samitlv.notif.time_point");
-    /* reserved bits and the reserved octet are ignored on receipt */
-    if (sami_rd_u8(r, &out->flags, "samitlv.notif.flags") ||
-        sami_rd_u8(r, &reserved, "samitlv.notif.reserved") ||
-        sami_rd_u64(r, &out->migration_id, "samitlv.notif.migration_id") ||
-        sami_rd_u64(r, &out->timestamp_ms, "samitlv.notif.timestamp") ||
-        sami_rd_u32(r, &out->next_deadline_ms, "samitlv.notif.next_deadline") ||
-        sami_rd_u32(r, &out->di_types, "samitlv.notif.di_types"))
-        return SAMI_ERR_TRUNCATED;
+    if (SAMI_UNLIKELY(left < SAMI_SAMITLV_NOTIF_FIXED_LEN))
+        return sami_rd_fail_fields(r, notif_fields, sizeof notif_fields / sizeof notif_fields[0]);
+    /* reserved bits and the reserved octet (p[3]) are ignored on receipt */
+    out->version = p[0];
+    out->time_point = p[1];
+    out->flags = p[2];
+    out->migration_id = sami_be64(p + 4);
+    out->timestamp_ms = sami_be64(p + 12);
+    out->next_deadline_ms = sami_be32(p + 20);
+    out->di_types = sami_be32(p + 24);
+    p += SAMI_SAMITLV_NOTIF_FIXED_LEN;
+    r->pos = r->len; /* the elements run to the end of the window */
 
-    while (!sami_rd_done(r)) {
+    for (const uint8_t *end = r->p + r->len; p != end;) {
         struct samitlv_elem e;
-        if ((rc = next_elem(r, &e, notif_elem_name)) != 0)
+        if ((rc = next_elem(r, &p, end, &e, notif_elem_name)) != 0)
             return rc;
         if ((rc = notif_elem(r, &e, out, &seen)) != 0)
             return rc;
     }
 
-    if (!(seen & (1u << SAMI_SAMITLV_N_VM_ID)))
+    if (SAMI_UNLIKELY(!(seen & (1u << SAMI_SAMITLV_N_VM_ID))))
         return sami_rd_fail(r, SAMI_ERR_MISSING, "samitlv.notif.vm_id");
-    if (!(seen & (1u << SAMI_SAMITLV_N_ORIG_BRIDGE)))
+    if (SAMI_UNLIKELY(!(seen & (1u << SAMI_SAMITLV_N_ORIG_BRIDGE))))
         return sami_rd_fail(r, SAMI_ERR_MISSING, "samitlv.notif.orig_bridge");
-    if (!(seen & (1u << SAMI_SAMITLV_N_DEST_BRIDGE)))
+    if (SAMI_UNLIKELY(!(seen & (1u << SAMI_SAMITLV_N_DEST_BRIDGE))))
         return sami_rd_fail(r, SAMI_ERR_MISSING, "samitlv.notif.dest_bridge");
     return 0;
 }
@@ -521,29 +575,30 @@ static const char *feedback_elem_name(unsigned type)
     }
 }
 
-static int feedback_elem(struct sami_rd *r, struct samitlv_elem *e, struct sami_feedback *out)
+static int feedback_elem(struct sami_rd *r, const struct samitlv_elem *e,
+                         struct sami_feedback *out)
 {
     int rc;
     switch (e->type) {
     case SAMI_SAMITLV_F_RESULT: {
         struct sami_fb_result res;
         unsigned i;
-        if ((rc = elem_len_is(r, e, SAMI_FB_RESULT_LEN, "samitlv.feedback.result")) != 0)
-            return rc;
-        if ((rc = sami_fb_result_read(&e->v, &res)) != 0)
+        if (SAMI_UNLIKELY(e->len != SAMI_FB_RESULT_LEN))
+            return sami_rd_fail_at(r, e->at + 1, SAMI_ERR_LENGTH, "samitlv.feedback.result");
+        if ((rc = fb_result_from(r, e->v, e->at + 2, &res)) != 0)
             return rc;
         for (i = 0; i < out->n_results; i++)
-            if (out->results[i].di_type == res.di_type)
+            if (SAMI_UNLIKELY(out->results[i].di_type == res.di_type))
                 return sami_rd_fail_at(r, e->at, SAMI_ERR_DUPLICATE, "samitlv.feedback.result");
-        if (out->n_results >= SAMI_SAMITLV_MAX_RESULTS)
+        if (SAMI_UNLIKELY(out->n_results >= SAMI_SAMITLV_MAX_RESULTS))
             return sami_rd_fail_at(r, e->at, SAMI_ERR_TOOBIG, "samitlv.feedback.result");
         out->results[out->n_results++] = res;
         return 0;
     }
     case SAMI_SAMITLV_F_BRIDGE:
-        if (out->has_bridge)
+        if (SAMI_UNLIKELY(out->has_bridge))
             return sami_rd_fail_at(r, e->at, SAMI_ERR_DUPLICATE, "samitlv.feedback.bridge");
-        if ((rc = elem_bridge(r, e, &out->bridge, "samitlv.feedback.bridge")) != 0)
+        if ((rc = elem_bridge(r, e, &out->bridge, feedback_elem_name)) != 0)
             return rc;
         out->has_bridge = 1;
         return 0;
@@ -553,10 +608,15 @@ static int feedback_elem(struct sami_rd *r, struct samitlv_elem *e, struct sami_
     }
 }
 
+static const struct sami_rd_field feedback_fields[] = {
+    {1, "samitlv.feedback.version"},    {1, "samitlv.feedback.verdict"},
+    {1, "samitlv.feedback.time_point"}, {1, "samitlv.feedback.flags"},
+    {8, "samitlv.feedback.migration_id"}, {4, "samitlv.feedback.transfer_time"},
+};
+
 static int feedback_read(struct sami_rd *r, const uint8_t *oui, struct sami_feedback *out)
 {
     uint8_t subtype;
-    size_t at;
     int rc;
 
     /* header fields, counts and the bridge lengths; arrays count-bounded */
@@ -567,27 +627,32 @@ static int feedback_read(struct sami_rd *r, const uint8_t *oui, struct sami_feed
     out->unknown_elements = 0;
     if ((rc = read_head(r, oui, SAMI_SUBTYPE_FEEDBACK, &subtype)) != 0)
         return rc;
-    at = sami_rd_offset(r);
-    if (sami_rd_u8(r, &out->version, "samitlv.feedback.version"))
-        return SAMI_ERR_TRUNCATED;
-    if (out->version != SAMI_SAMITLV_VERSION)
+    size_t at = sami_rd_offset(r);
+    size_t left = sami_rd_left(r);
+    const uint8_t *p = r->p + r->pos;
+    if (SAMI_UNLIKELY(left >= 1 && p[0] != SAMI_SAMITLV_VERSION)) {
+        out->version = p[0];
         return sami_rd_fail_at(r, at, SAMI_ERR_VERSION, "samitlv.feedback.version");
-    if (sami_rd_u8(r, &out->verdict, "samitlv.feedback.verdict"))
-        return SAMI_ERR_TRUNCATED;
-    if (out->verdict > SAMI_VERDICT_ROLLBACK)
+    }
+    if (SAMI_UNLIKELY(left >= 2 && p[1] > SAMI_VERDICT_ROLLBACK))
         return sami_rd_fail_at(r, at + 1, SAMI_ERR_VALUE, "samitlv.feedback.verdict");
-    if (sami_rd_u8(r, &out->time_point, "samitlv.feedback.time_point"))
-        return SAMI_ERR_TRUNCATED;
-    if (!check_tp(out->time_point))
+    if (SAMI_UNLIKELY(left >= 3 && !check_tp(p[2])))
         return sami_rd_fail_at(r, at + 2, SAMI_ERR_VALUE, "samitlv.feedback.time_point");
-    if (sami_rd_u8(r, &out->flags, "samitlv.feedback.flags") ||
-        sami_rd_u64(r, &out->migration_id, "samitlv.feedback.migration_id") ||
-        sami_rd_u32(r, &out->transfer_time_us, "samitlv.feedback.transfer_time"))
-        return SAMI_ERR_TRUNCATED;
+    if (SAMI_UNLIKELY(left < SAMI_SAMITLV_FB_FIXED_LEN))
+        return sami_rd_fail_fields(r, feedback_fields,
+                                   sizeof feedback_fields / sizeof feedback_fields[0]);
+    out->version = p[0];
+    out->verdict = p[1];
+    out->time_point = p[2];
+    out->flags = p[3];
+    out->migration_id = sami_be64(p + 4);
+    out->transfer_time_us = sami_be32(p + 12);
+    p += SAMI_SAMITLV_FB_FIXED_LEN;
+    r->pos = r->len; /* the elements run to the end of the window */
 
-    while (!sami_rd_done(r)) {
+    for (const uint8_t *end = r->p + r->len; p != end;) {
         struct samitlv_elem e;
-        if ((rc = next_elem(r, &e, feedback_elem_name)) != 0)
+        if ((rc = next_elem(r, &p, end, &e, feedback_elem_name)) != 0)
             return rc;
         if ((rc = feedback_elem(r, &e, out)) != 0)
             return rc;

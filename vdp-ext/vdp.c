@@ -72,124 +72,116 @@ static int is_vsi_type(unsigned type)
 
 /* ---- decode ---- */
 
-static void split_status(struct sami_vdp_vsi *out, uint8_t st)
+/* v: the value (length n, already inside the window); at: the TLV header's
+ * absolute offset. Every field is read from v after the one length check:
+ * the error paths name the field and its offset as a field-by-field read
+ * would. */
+static int vsi_read(struct sami_rd *r, const uint8_t *v, size_t n, size_t at, uint8_t type,
+                    struct sami_vdp_vsi *out)
 {
-    out->status = st;
-    out->response = (st & SAMI_VDP_STATUS_RESPONSE) != 0;
-    if (out->response) {
-        out->reason = st & SAMI_VDP_STATUS_REASON_MASK;
-        out->hard = (st & SAMI_VDP_STATUS_HARD) != 0;
-        out->keep = (st & SAMI_VDP_STATUS_KEEP) != 0;
-        out->reserved = st & SAMI_VDP_STATUS_RSP_RESERVED;
-    } else {
-        out->migrate_to = (st & SAMI_VDP_STATUS_M) != 0;
-        out->suspended = (st & SAMI_VDP_STATUS_S) != 0;
-        out->reserved = st & SAMI_VDP_STATUS_REQ_RESERVED;
-    }
-}
-
-/* v is the value window; hdr_at the TLV header offset for length errors. */
-static int vsi_read(struct sami_rd *v, size_t hdr_at, uint8_t type, struct sami_vdp_vsi *out)
-{
-    int rc;
-    uint8_t st;
-    if (sami_rd_left(v) < SAMI_VDP_VSI_FIXED_LEN)
-        return sami_rd_fail_at(v, hdr_at, SAMI_ERR_LENGTH, "vdp.vsi.length");
+    if (SAMI_UNLIKELY(n < SAMI_VDP_VSI_FIXED_LEN))
+        return sami_rd_fail_tlv(r, at, type, SAMI_ERR_LENGTH, "vdp.vsi.length");
+    uint8_t st = v[0];
+    bool rsp = (st & SAMI_VDP_STATUS_RESPONSE) != 0;
     out->type = type;
-    if ((rc = sami_rd_u8(v, &st, "vdp.vsi.status")) != 0)
-        return rc;
-    split_status(out, st);
-    if ((rc = sami_rd_u24(v, &out->type_id, "vdp.vsi.type_id")) != 0 ||
-        (rc = sami_rd_u8(v, &out->type_ver, "vdp.vsi.type_ver")) != 0)
-        return rc;
-    size_t fmt_at = sami_rd_offset(v);
-    if ((rc = sami_rd_u8(v, &out->id_format, "vdp.vsi.id_format")) != 0)
-        return rc;
-    if (out->id_format < SAMI_VDP_VSIID_IPV4 || out->id_format > SAMI_VDP_VSIID_UUID)
-        return sami_rd_fail_at(v, fmt_at, SAMI_ERR_VALUE, "vdp.vsi.id_format");
-    if ((rc = sami_rd_bytes(v, out->id, sizeof out->id, "vdp.vsi.id")) != 0)
-        return rc;
-    size_t ff_at = sami_rd_offset(v);
-    if ((rc = sami_rd_u8(v, &out->filter_format, "vdp.vsi.filter_format")) != 0)
-        return rc;
+    out->status = st;
+    out->response = rsp;
+    out->migrate_to = !rsp && (st & SAMI_VDP_STATUS_M) != 0;
+    out->suspended = !rsp && (st & SAMI_VDP_STATUS_S) != 0;
+    out->reason = rsp ? st & SAMI_VDP_STATUS_REASON_MASK : 0;
+    out->hard = rsp && (st & SAMI_VDP_STATUS_HARD) != 0;
+    out->keep = rsp && (st & SAMI_VDP_STATUS_KEEP) != 0;
+    out->reserved = st & (rsp ? SAMI_VDP_STATUS_RSP_RESERVED : SAMI_VDP_STATUS_REQ_RESERVED);
+    out->type_id = sami_be24(v + 1);
+    out->type_ver = v[4];
+    out->id_format = v[5];
+    at += SAMI_VDP_TLV_HDR_LEN; /* now the value's offset */
+    if (SAMI_UNLIKELY(out->id_format < SAMI_VDP_VSIID_IPV4 || out->id_format > SAMI_VDP_VSIID_UUID))
+        return sami_rd_fail_tlv(r, at + 5, type, SAMI_ERR_VALUE, "vdp.vsi.id_format");
+    memcpy(out->id, v + 6, sizeof out->id);
+    out->filter_format = v[22];
     size_t esz = sami_vdp_filter_entry_size(out->filter_format);
-    if (esz == 0)
-        return sami_rd_fail_at(v, ff_at, SAMI_ERR_VALUE, "vdp.vsi.filter_format");
-    size_t cnt_at = sami_rd_offset(v);
-    if ((rc = sami_rd_u16(v, &out->count, "vdp.vsi.filter_count")) != 0)
-        return rc;
+    if (SAMI_UNLIKELY(esz == 0))
+        return sami_rd_fail_tlv(r, at + 22, type, SAMI_ERR_VALUE, "vdp.vsi.filter_format");
+    out->count = sami_be16(v + 23);
     /* lldpad drops a VSI whose length is not exactly 25 + entries, and so do
      * we: a count that disagrees with the length is a lie either way. */
-    if ((size_t)out->count * esz != sami_rd_left(v))
-        return sami_rd_fail_at(v, cnt_at, SAMI_ERR_COUNT, "vdp.vsi.filter_count");
-    out->entries = NULL;
+    if (SAMI_UNLIKELY((size_t)out->count * esz != n - SAMI_VDP_VSI_FIXED_LEN))
+        return sami_rd_fail_tlv(r, at + 23, type, SAMI_ERR_COUNT, "vdp.vsi.filter_count");
+    out->entries = out->count ? v + SAMI_VDP_VSI_FIXED_LEN : NULL;
     out->filters = NULL;
-    if (out->count)
-        return sami_rd_ptr(v, &out->entries, (size_t)out->count * esz, "vdp.vsi.filter_entries");
     return 0;
 }
 
-static int tlv_value(struct sami_rd *v, size_t hdr_at, struct sami_vdp_tlv *out)
+/* inline: sami_vdp_decode's loop keeps the cursor in registers at -O2/-O3;
+ * at -Os the compiler keeps one copy */
+static inline int tlv_read(struct sami_rd *r, struct sami_vdp_tlv *out)
 {
-    int rc;
-    switch (out->type) {
-    case SAMI_VDP_TLV_END:
-        if (out->length != 0)
-            return sami_rd_fail_at(v, hdr_at, SAMI_ERR_LENGTH, "vdp.end.length");
-        return 0;
+    size_t at = sami_rd_offset(r);
+    size_t left = sami_rd_left(r);
+    if (SAMI_UNLIKELY(left < SAMI_VDP_TLV_HDR_LEN))
+        return sami_rd_fail(r, SAMI_ERR_TRUNCATED, "vdp.tlv.header");
+    const uint8_t *v = r->p + r->pos;
+    unsigned hdr = sami_be16(v);
+    uint8_t type = (uint8_t)(hdr >> 9);
+    size_t n = hdr & SAMI_VDP_TLV_MAX_LEN;
+    v += SAMI_VDP_TLV_HDR_LEN;
+    out->type = type;
+    out->length = (uint16_t)n;
+    out->offset = at;
+    out->value = NULL;
+    /* reported at the TLV header that carries the lying length */
+    if (SAMI_UNLIKELY(n > left - SAMI_VDP_TLV_HDR_LEN))
+        return sami_rd_fail_tlv(r, at, type, SAMI_ERR_LENGTH, "vdp.tlv.length");
+    r->pos += SAMI_VDP_TLV_HDR_LEN + n;
+    if (n)
+        out->value = v;
+    switch (type) {
     case SAMI_VDP_TLV_PREASSOC:
     case SAMI_VDP_TLV_PREASSOC_RR:
     case SAMI_VDP_TLV_ASSOC:
     case SAMI_VDP_TLV_DEASSOC:
-        return vsi_read(v, hdr_at, out->type, &out->u.vsi);
+        return vsi_read(r, v, n, at, type, &out->u.vsi);
     case SAMI_VDP_TLV_MGRID:
-        if (out->length != SAMI_VDP_MGRID_LEN)
-            return sami_rd_fail_at(v, hdr_at, SAMI_ERR_LENGTH, "vdp.mgrid.length");
-        return sami_rd_bytes(v, out->u.mgrid.id, SAMI_VDP_MGRID_LEN, "vdp.mgrid.id");
+        if (SAMI_UNLIKELY(n != SAMI_VDP_MGRID_LEN))
+            return sami_rd_fail_tlv(r, at, type, SAMI_ERR_LENGTH, "vdp.mgrid.length");
+        memcpy(out->u.mgrid.id, v, SAMI_VDP_MGRID_LEN);
+        return 0;
     case SAMI_VDP_TLV_ORG:
-        if (out->length < SAMI_VDP_ORG_MIN_LEN)
-            return sami_rd_fail_at(v, hdr_at, SAMI_ERR_LENGTH, "vdp.org.length");
-        if ((rc = sami_rd_u24(v, &out->u.org.oui, "vdp.org.oui")) != 0 ||
-            (rc = sami_rd_u8(v, &out->u.org.subtype, "vdp.org.subtype")) != 0)
-            return rc;
-        out->u.org.info_len = sami_rd_left(v);
-        out->u.org.info = NULL;
-        if (out->u.org.info_len)
-            return sami_rd_ptr(v, &out->u.org.info, out->u.org.info_len, "vdp.org.info");
+        if (SAMI_UNLIKELY(n < SAMI_VDP_ORG_MIN_LEN))
+            return sami_rd_fail_tlv(r, at, type, SAMI_ERR_LENGTH, "vdp.org.length");
+        out->u.org.oui = sami_be24(v);
+        out->u.org.subtype = v[3];
+        out->u.org.info_len = n - SAMI_VDP_ORG_MIN_LEN;
+        out->u.org.info = out->u.org.info_len ? v + SAMI_VDP_ORG_MIN_LEN : NULL;
         return 0;
     default:
-        /* Types 6..126: opaque, so a newer peer's TLVs pass through. */
+        /* End, and types 6..126: opaque, so a newer peer's TLVs pass through */
+        memset(&out->u, 0, sizeof out->u);
+        if (SAMI_UNLIKELY(type == SAMI_VDP_TLV_END && n != 0))
+            return sami_rd_fail_tlv(r, at, type, SAMI_ERR_LENGTH, "vdp.end.length");
         return 0;
     }
 }
 
 int sami_vdp_tlv_read(struct sami_rd *r, struct sami_vdp_tlv *out)
 {
-    size_t at = sami_rd_offset(r);
-    uint16_t hdr;
-    int rc = sami_rd_u16(r, &hdr, "vdp.tlv.header");
-    if (rc)
-        return rc;
-    out->type = (uint8_t)(hdr >> 9);
-    out->length = (uint16_t)(hdr & SAMI_VDP_TLV_MAX_LEN);
-    out->offset = at;
-    out->value = NULL;
+    return tlv_read(r, out);
+}
 
-    /* Checked here rather than by sami_rd_sub so the report points at the
-     * TLV header that carries the lying length. */
-    if (out->length > sami_rd_left(r)) {
-        int saved = r->tlv_type;
-        r->tlv_type = out->type;
-        rc = sami_rd_fail_at(r, at, SAMI_ERR_LENGTH, "vdp.tlv.length");
-        r->tlv_type = saved;
-        return rc;
-    }
-    struct sami_rd v;
-    (void)sami_rd_sub(r, &v, out->length, out->type, "vdp.tlv.value");
-    if (out->length)
-        out->value = v.p;
-    memset(&out->u, 0, sizeof out->u);
-    return tlv_value(&v, at, out);
+/* After End: everything left is Ethernet padding and must be zero. Counts
+ * the zero octets before the first nonzero one (SAMI_ERR_TRAILING at it). */
+static int vdp_padding(struct sami_rd *r, size_t *padding)
+{
+    const uint8_t *p = r->p + r->pos;
+    size_t n = sami_rd_left(r), i;
+    for (i = 0; i < n && p[i] == 0; i++)
+        ;
+    *padding = i;
+    r->pos += i;
+    if (i < n)
+        return sami_rd_fail(r, SAMI_ERR_TRAILING, "vdp.padding");
+    return 0;
 }
 
 /* ---- iterator ---- */
@@ -223,16 +215,10 @@ int sami_vdp_next(struct sami_vdp_iter *it, struct sami_vdp_tlv *out)
         return it->rc;
     struct sami_rd *r = &it->r;
     if (it->saw_end) {
-        /* Everything after End is Ethernet padding and must be zero. */
-        while (!sami_rd_done(r)) {
-            size_t at = sami_rd_offset(r);
-            uint8_t b = 0;
-            (void)sami_rd_u8(r, &b, "vdp.padding");
-            if (b != 0)
-                return iter_stop(it, sami_rd_fail_at(r, at, SAMI_ERR_TRAILING, "vdp.padding"));
-            it->padding++;
-        }
-        return iter_stop(it, 0);
+        size_t n = 0;
+        int rc = vdp_padding(r, &n);
+        it->padding += n;
+        return iter_stop(it, rc);
     }
     if (sami_rd_done(r)) {
         it->end = sami_rd_offset(r);
@@ -250,7 +236,7 @@ int sami_vdp_next(struct sami_vdp_iter *it, struct sami_vdp_tlv *out)
             return iter_stop(it, 0);
         }
     }
-    int rc = sami_vdp_tlv_read(r, out);
+    int rc = tlv_read(r, out);
     if (rc)
         return iter_stop(it, rc);
     if (out->type == SAMI_VDP_TLV_END) {
@@ -264,31 +250,40 @@ int sami_vdp_next(struct sami_vdp_iter *it, struct sami_vdp_tlv *out)
 
 int sami_vdp_decode(const uint8_t *buf, size_t len, struct sami_vdp *out, struct sami_err *err)
 {
-    struct sami_vdp_iter it;
-    struct sami_vdp_tlv tlv;
-    int rc;
+    struct sami_rd r;
+    struct sami_vdp_tlv spare;
+    size_t n = 0, total = 0;
+    int rc = 0;
     /* Only the scalars: tlv[] entries past ntlv are never read, and zeroing
      * 1.3 KB per PDU was a third of the decode. */
-    out->ntlv = out->total_tlvs = out->pdu_len = out->padding = 0;
+    out->pdu_len = out->padding = 0;
     out->no_end = out->trailing_nonzero = false;
-    sami_vdp_iter_init(&it, buf, len, err);
+    sami_rd_init(&r, buf, len, err);
+    /* The iterator's rules (sami_vdp_next) in one loop over local state. */
     for (;;) {
-        /* decode straight into the next slot: no 80-octet copy per TLV */
-        struct sami_vdp_tlv *slot = out->ntlv < SAMI_VDP_MAX_TLVS ? &out->tlv[out->ntlv] : &tlv;
-        if ((rc = sami_vdp_next(&it, slot)) != 1)
+        size_t left = sami_rd_left(&r);
+        if (left <= 1 && (left == 0 || r.p[r.pos] == 0)) {
+            /* no End (lldpad): input over, or one zero octet of odd padding */
+            out->no_end = true;
+            out->pdu_len = r.pos;
+            out->padding = left;
             break;
-        if (slot->type == SAMI_VDP_TLV_END)
-            continue;
-        if (slot != &tlv)
-            out->ntlv++;
-        out->total_tlvs++;
+        }
+        /* decode straight into the next slot: no 80-octet copy per TLV */
+        struct sami_vdp_tlv *slot = n < SAMI_VDP_MAX_TLVS ? &out->tlv[n] : &spare;
+        if ((rc = tlv_read(&r, slot)) != 0)
+            break;
+        if (slot->type == SAMI_VDP_TLV_END) {
+            out->pdu_len = r.pos;
+            rc = vdp_padding(&r, &out->padding);
+            out->trailing_nonzero = rc != 0;
+            break;
+        }
+        n += slot != &spare;
+        total++;
     }
-    if (rc == 0 || rc == SAMI_ERR_TRAILING) {
-        out->no_end = !it.saw_end;
-        out->pdu_len = it.end;
-        out->padding = it.padding;
-        out->trailing_nonzero = rc == SAMI_ERR_TRAILING;
-    }
+    out->ntlv = n;
+    out->total_tlvs = total;
     return rc;
 }
 

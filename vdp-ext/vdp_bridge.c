@@ -16,10 +16,8 @@ static void bridge_ecp_error(void *ctx, sami_usec_t now, uint32_t token, int cod
 
 void sami_vdp_bridge_config_default(struct sami_vdp_bridge_config *cfg)
 {
-    static const uint8_t group[6] = SAMI_ECP_GROUP_MAC_INIT;
     memset(cfg, 0, sizeof *cfg);
-    memcpy(cfg->dst, group, 6);
-    sami_vdp_sm_params_default(&cfg->params);
+    sami_vdp_sm_config_default(cfg->dst, &cfg->params);
 }
 
 int sami_vdp_bridge_init(struct sami_vdp_bridge *br, const struct sami_vdp_bridge_config *cfg,
@@ -53,22 +51,13 @@ void sami_vdp_bridge_set_policy(struct sami_vdp_bridge *br, sami_vdp_bridge_poli
 
 int sami_vdp_bridge_set_params(struct sami_vdp_bridge *br, const struct sami_vdp_sm_params *p)
 {
-    int rc = sami_vdp_sm_params_check(p);
-    if (rc)
-        return rc;
-    rc = sami_ecp_engine_set_params(&br->ecp, p->r, p->rte);
-    if (rc)
-        return rc;
-    br->cfg.params = *p;
-    return 0;
+    return sami_vdp_sm_set_params(&br->ecp, &br->cfg.params, p);
 }
 
 int sami_vdp_bridge_set_evb(struct sami_vdp_bridge *br, const struct sami_evb *local,
                             const struct sami_evb *remote)
 {
-    struct sami_vdp_sm_params p;
-    int rc = sami_vdp_sm_params_negotiate(local, remote, &p);
-    return rc ? rc : sami_vdp_bridge_set_params(br, &p);
+    return sami_vdp_sm_set_evb(&br->ecp, &br->cfg.params, local, remote);
 }
 
 static struct sami_vdp_bridge_vsi *find_by_id(const struct sami_vdp_bridge *br, uint8_t fmt,

@@ -240,6 +240,34 @@ void sami_vdp_sm_ecp_config(struct sami_ecp_engine_config *ec, const uint8_t mac
     ec->dup_window_us = dup_window_us;
 }
 
+void sami_vdp_sm_config_default(uint8_t dst[6], struct sami_vdp_sm_params *params)
+{
+    static const uint8_t group[6] = SAMI_ECP_GROUP_MAC_INIT;
+    memcpy(dst, group, 6);
+    sami_vdp_sm_params_default(params);
+}
+
+int sami_vdp_sm_set_params(struct sami_ecp_engine *ecp, struct sami_vdp_sm_params *cur,
+                           const struct sami_vdp_sm_params *p)
+{
+    int rc = sami_vdp_sm_params_check(p);
+    if (rc)
+        return rc;
+    rc = sami_ecp_engine_set_params(ecp, p->r, p->rte);
+    if (rc)
+        return rc;
+    *cur = *p;
+    return 0;
+}
+
+int sami_vdp_sm_set_evb(struct sami_ecp_engine *ecp, struct sami_vdp_sm_params *cur,
+                        const struct sami_evb *local, const struct sami_evb *remote)
+{
+    struct sami_vdp_sm_params p;
+    int rc = sami_vdp_sm_params_negotiate(local, remote, &p);
+    return rc ? rc : sami_vdp_sm_set_params(ecp, cur, &p);
+}
+
 /* ==== station ==== */
 
 static void station_tx(void *ctx, const uint8_t *frame, size_t len)
@@ -255,10 +283,8 @@ static void station_ecp_error(void *ctx, sami_usec_t now, uint32_t token, int co
 
 void sami_vdp_station_config_default(struct sami_vdp_station_config *cfg)
 {
-    static const uint8_t group[6] = SAMI_ECP_GROUP_MAC_INIT;
     memset(cfg, 0, sizeof *cfg);
-    memcpy(cfg->dst, group, 6);
-    sami_vdp_sm_params_default(&cfg->params);
+    sami_vdp_sm_config_default(cfg->dst, &cfg->params);
 }
 
 int sami_vdp_station_init(struct sami_vdp_station *st, const struct sami_vdp_station_config *cfg,
@@ -288,22 +314,13 @@ int sami_vdp_station_init(struct sami_vdp_station *st, const struct sami_vdp_sta
 
 int sami_vdp_station_set_params(struct sami_vdp_station *st, const struct sami_vdp_sm_params *p)
 {
-    int rc = sami_vdp_sm_params_check(p);
-    if (rc)
-        return rc;
-    rc = sami_ecp_engine_set_params(&st->ecp, p->r, p->rte);
-    if (rc)
-        return rc;
-    st->cfg.params = *p;
-    return 0;
+    return sami_vdp_sm_set_params(&st->ecp, &st->cfg.params, p);
 }
 
 int sami_vdp_station_set_evb(struct sami_vdp_station *st, const struct sami_evb *local,
                              const struct sami_evb *remote)
 {
-    struct sami_vdp_sm_params p;
-    int rc = sami_vdp_sm_params_negotiate(local, remote, &p);
-    return rc ? rc : sami_vdp_station_set_params(st, &p);
+    return sami_vdp_sm_set_evb(&st->ecp, &st->cfg.params, local, remote);
 }
 
 static uint8_t state_of(uint8_t op)

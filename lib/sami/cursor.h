@@ -38,13 +38,88 @@ struct sami_wr {
     size_t pos;  /* bytes produced so far, even past cap */
 };
 
-/* Starts a top-level reader and clears err. */
+/* Failure reports are rare: the compiler keeps their calls off the hot path
+ * (cold section, branches predicted not taken). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SAMI_COLD __attribute__((cold))
+#define SAMI_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SAMI_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define SAMI_COLD
+#define SAMI_LIKELY(x) (x)
+#define SAMI_UNLIKELY(x) (x)
+#endif
+
+/* Starts a top-level reader and clears err. A NULL input becomes an empty
+ * window over a real object (the reader itself), so no pointer arithmetic is
+ * ever done on NULL. Inline where speed is asked for (every decode starts
+ * here); one shared copy in lib/cursor.c at -Os, where size is. */
+static inline void sami_rd_init_inline(struct sami_rd *r, const void *buf, size_t len,
+                                       struct sami_err *err)
+{
+    r->p = buf ? (const uint8_t *)buf : (const uint8_t *)r;
+    r->len = buf ? len : 0;
+    r->pos = 0;
+    r->origin = 0;
+    r->err = err;
+    r->tlv_type = -1;
+    if (err) {
+        err->code = 0;
+        err->offset = 0;
+        err->tlv_type = -1;
+        err->what = NULL;
+    }
+}
+#if defined(__OPTIMIZE_SIZE__) || defined(SAMI_CURSOR_IMPL)
 void sami_rd_init(struct sami_rd *r, const void *buf, size_t len, struct sami_err *err);
+#else
+static inline void sami_rd_init(struct sami_rd *r, const void *buf, size_t len,
+                                struct sami_err *err)
+{
+    sami_rd_init_inline(r, buf, len, err);
+}
+#endif
 
 /* Records a failure at the current position (or at an absolute offset) unless
  * one is already recorded; returns code so callers can `return sami_rd_fail(..)`. */
-int sami_rd_fail(struct sami_rd *r, int code, const char *what);
-int sami_rd_fail_at(struct sami_rd *r, size_t abs_offset, int code, const char *what);
+SAMI_COLD int sami_rd_fail(struct sami_rd *r, int code, const char *what);
+SAMI_COLD int sami_rd_fail_at(struct sami_rd *r, size_t abs_offset, int code, const char *what);
+/* The same, naming tlv_type instead of r's (a TLV decoded without a sub-cursor). */
+SAMI_COLD int sami_rd_fail_tlv(struct sami_rd *r, size_t abs_offset, int tlv_type, int code,
+                               const char *what);
+
+/* A fixed run of fields, for decoders that check the length of a whole
+ * header once and then read it from a pointer: when the window is too short,
+ * sami_rd_fail_fields reports SAMI_ERR_TRUNCATED at the first field that does
+ * not fit, with its name and offset, exactly as reading field by field would. */
+struct sami_rd_field {
+    size_t size;
+    const char *what;
+};
+SAMI_COLD int sami_rd_fail_fields(struct sami_rd *r, const struct sami_rd_field *f, size_t n);
+
+/* Big-endian loads from octets the caller has already bounds-checked. */
+static inline uint16_t sami_be16(const uint8_t *b)
+{
+    return (uint16_t)((unsigned)b[0] << 8 | b[1]);
+}
+
+static inline uint32_t sami_be24(const uint8_t *b)
+{
+    return (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+}
+
+static inline uint32_t sami_be32(const uint8_t *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static inline uint64_t sami_be64(const uint8_t *b)
+{
+    /* two 32-bit halves: compilers turn each into one load + byte swap,
+     * an 8-step loop stays a loop */
+    return (uint64_t)sami_be32(b) << 32 | sami_be32(b + 4);
+}
 
 static inline size_t sami_rd_left(const struct sami_rd *r) { return r->len - r->pos; }
 static inline size_t sami_rd_offset(const struct sami_rd *r) { return r->origin + r->pos; }
@@ -52,7 +127,7 @@ static inline int sami_rd_done(const struct sami_rd *r) { return r->pos == r->le
 
 static inline int sami_rd_need(struct sami_rd *r, size_t n, const char *what)
 {
-    if (n > r->len - r->pos)
+    if (SAMI_UNLIKELY(n > r->len - r->pos))
         return sami_rd_fail(r, SAMI_ERR_TRUNCATED, what);
     return 0;
 }
@@ -69,8 +144,7 @@ static inline int sami_rd_u16(struct sami_rd *r, uint16_t *v, const char *what)
 {
     if (sami_rd_need(r, 2, what))
         return SAMI_ERR_TRUNCATED;
-    const uint8_t *b = r->p + r->pos;
-    *v = (uint16_t)((unsigned)b[0] << 8 | b[1]);
+    *v = sami_be16(r->p + r->pos);
     r->pos += 2;
     return 0;
 }
@@ -79,8 +153,7 @@ static inline int sami_rd_u24(struct sami_rd *r, uint32_t *v, const char *what)
 {
     if (sami_rd_need(r, 3, what))
         return SAMI_ERR_TRUNCATED;
-    const uint8_t *b = r->p + r->pos;
-    *v = (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+    *v = sami_be24(r->p + r->pos);
     r->pos += 3;
     return 0;
 }
@@ -89,8 +162,7 @@ static inline int sami_rd_u32(struct sami_rd *r, uint32_t *v, const char *what)
 {
     if (sami_rd_need(r, 4, what))
         return SAMI_ERR_TRUNCATED;
-    const uint8_t *b = r->p + r->pos;
-    *v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    *v = sami_be32(r->p + r->pos);
     r->pos += 4;
     return 0;
 }
@@ -99,12 +171,7 @@ static inline int sami_rd_u64(struct sami_rd *r, uint64_t *v, const char *what)
 {
     if (sami_rd_need(r, 8, what))
         return SAMI_ERR_TRUNCATED;
-    const uint8_t *b = r->p + r->pos;
-    /* two 32-bit halves: compilers turn each into one load + byte swap,
-     * the 8-step loop stayed a loop */
-    uint32_t hi = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-    uint32_t lo = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
-    *v = (uint64_t)hi << 32 | lo;
+    *v = sami_be64(r->p + r->pos);
     r->pos += 8;
     return 0;
 }
@@ -144,7 +211,7 @@ static inline int sami_rd_skip(struct sami_rd *r, size_t n, const char *what)
 static inline int sami_rd_sub(struct sami_rd *r, struct sami_rd *sub, size_t n, int tlv_type,
                               const char *what)
 {
-    if (n > r->len - r->pos)
+    if (SAMI_UNLIKELY(n > r->len - r->pos))
         return sami_rd_fail(r, SAMI_ERR_LENGTH, what);
     sub->p = r->p + r->pos;
     sub->len = n;

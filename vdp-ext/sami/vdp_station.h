@@ -50,6 +50,14 @@ int sami_vdp_sm_params_check(const struct sami_vdp_sm_params *p);
 void sami_vdp_sm_ecp_config(struct sami_ecp_engine_config *ec, const uint8_t mac[6],
                             const uint8_t dst[6], const struct sami_vdp_sm_params *p,
                             sami_usec_t dup_window_us);
+/* Shared by the station and the bridge (one copy in firmware that links
+ * both): a config's ECP group address and default timers; params checked,
+ * applied to the ECP engine and stored in *cur; EVB negotiated, then the same. */
+void sami_vdp_sm_config_default(uint8_t dst[6], struct sami_vdp_sm_params *params);
+int sami_vdp_sm_set_params(struct sami_ecp_engine *ecp, struct sami_vdp_sm_params *cur,
+                           const struct sami_vdp_sm_params *p);
+int sami_vdp_sm_set_evb(struct sami_ecp_engine *ecp, struct sami_vdp_sm_params *cur,
+                        const struct sami_evb *local, const struct sami_evb *remote);
 /* EVB negotiation: each of R, RTE, RWD, RKA the larger of local and remote
  * (sami_evb_negotiate). 0 or SAMI_ERR_INVAL. */
 int sami_vdp_sm_params_negotiate(const struct sami_evb *local, const struct sami_evb *remote,
