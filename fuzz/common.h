@@ -108,6 +108,16 @@ static inline const uint8_t *fz_view(struct fz_in *in, size_t n, size_t *got)
     return p;
 }
 
+/* FZ_VERBOSE set in the environment: the engine harnesses print a summary
+ * of each run (to check that a seed gets where it should). */
+static inline int fz_verbose(void)
+{
+    static int v = -1;
+    if (v < 0)
+        v = getenv("FZ_VERBOSE") != NULL;
+    return v;
+}
+
 /* Tiny deterministic PRNG (xorshift32) for chunk sizes driven by the input. */
 static inline uint32_t fz_rand(uint32_t *s)
 {
