@@ -2,6 +2,7 @@
 """Cross-check the Lua dissector tools/wireshark/sami.lua against sami-sniff.
 
     lua_check.py SAMI_SNIFF SAMI_LUA CAPTURE [--robust] [--oui XX-XX-XX]
+                 [--allow-expert MESSAGE]...
 
 Runs `tshark -X lua_script:SAMI_LUA -n -r CAPTURE -T json` and
 `sami-sniff --json -r CAPTURE` and compares, frame by frame, the sami.*
@@ -13,6 +14,9 @@ messages (header, element list, per-element fields, trailer), DI records
 (every field sami-sniff shows) and the stream length prefixes.  The Lua
 dissector must raise no Lua error, and tshark must report no _ws.malformed,
 no sami.malformed and no expert info of severity warning or worse.
+
+--allow-expert MESSAGE: as in tshark_check.py (a peer's valid frame tshark
+warns about; only the interop captures use it).
 
 --robust (for the malformed samples): only checks that the Lua dissector
 raises no Lua error and that tshark succeeds; expert info is expected there.
@@ -332,7 +336,7 @@ class Checker:
             if k == "_ws.expert":
                 sev = canon(tc.get(v, "_ws.expert.severity", "0"))
                 msg = tc.get(v, "_ws.expert.message", "?")
-                if sev >= tc.PI_WARN:
+                if sev >= tc.PI_WARN and msg not in tc.ALLOWED_EXPERTS:
                     self.fail(no, "expert info (severity 0x%x): %s" % (sev, msg))
             if k == "sami.malformed":
                 self.fail(no, "lua: sami.malformed")
@@ -423,6 +427,12 @@ def main(argv):
     if "--oui" in args:
         i = args.index("--oui")
         oui = args[i + 1]
+        del args[i:i + 2]
+    while "--allow-expert" in args:
+        i = args.index("--allow-expert")
+        if i + 1 >= len(args):
+            tc.die(__doc__, 2)
+        tc.ALLOWED_EXPERTS.add(args[i + 1])
         del args[i:i + 2]
     if len(args) != 3:
         tc.die(__doc__, 2)

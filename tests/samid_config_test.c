@@ -106,6 +106,7 @@ static void test_example_config(void **state)
     assert_int_equal(d->accept_types[1], 51966);
     assert_int_equal(d->accept_types[2], 7);
     assert_true(d->line > 0);
+    assert_int_equal(d->group_id, 1);
     assert_string_equal(c.downlinks[1].ifname, "eth2");
     assert_int_equal(c.downlinks[1].policy, SAMID_POLICY_ACCEPT_ALL);
     assert_int_equal(c.downlinks[1].vdp.rte, 8);
@@ -149,6 +150,7 @@ static void test_example_config(void **state)
     assert_int_equal(c.limits.migrations, 64);
     assert_int_equal(c.limits.vsis_per_port, 256);
     assert_int_equal(c.limits.pending_frames, 64);
+    assert_int_equal(c.limits.migrations_per_port, 16);
     assert_int_equal(c.deadlines.prepare_ms, 120000);
     assert_int_equal(c.deadlines.commit_ms, 5000);
     assert_int_equal(c.deadlines.activate_ms, 30000);
@@ -159,7 +161,7 @@ static void test_example_config(void **state)
     assert_string_equal(c.control_socket, "/run/samid.sock");
     /* the two example secrets are public: warned about */
     assert_int_equal(c.n_warnings, 2);
-    assert_non_null(strstr(c.warnings[0], "samid.conf.example:101: key 1: this secret is published"));
+    assert_non_null(strstr(c.warnings[0], "samid.conf.example:104: key 1: this secret is published"));
     samid_config_free(&c);
     samid_config_free(&c); /* twice is fine */
 }
@@ -297,6 +299,7 @@ static void test_defaults(void **state)
     assert_int_equal(d->vdp.rka, 20);
     assert_int_equal(d->max_vsis, SAMID_DEFAULT_VSIS_PER_PORT);
     assert_int_equal(d->n_accept_types, 0);
+    assert_int_equal(d->group_id, 1); /* EVB BGID announced */
     assert_string_equal(c.transfer.listen, "::");
     assert_int_equal(c.transfer.port, 5757);
     assert_int_equal(c.transfer.binding, SAMI_XFER_BIND_STREAM);
@@ -309,6 +312,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.limits.records_total, SAMID_DEFAULT_RECORDS_TOTAL);
     assert_int_equal(c.limits.migrations, SAMID_DEFAULT_MIGRATIONS);
     assert_int_equal(c.limits.pending_frames, SAMID_DEFAULT_PENDING_FRAMES);
+    assert_int_equal(c.limits.migrations_per_port, SAMID_DEFAULT_MIGRATIONS_PER_PORT);
     assert_int_equal(c.deadlines.prepare_ms, 120000);
     assert_int_equal(c.deadlines.commit_ms, 5000);
     assert_int_equal(c.deadlines.activate_ms, 30000);
@@ -326,6 +330,23 @@ static void test_defaults(void **state)
              conf_path);
     assert_string_equal(c.warnings[0], want);
     assert_non_null(strstr(c.warnings[1], "no peer"));
+    samid_config_free(&c);
+}
+
+/* migrations-per-port: its default follows a lower limits.migrations. */
+static void test_migrations_per_port_default(void **state)
+{
+    (void)state;
+    struct samid_config c;
+    char err[512];
+    const char *msg;
+    int rc = load_text("bridge {\n  id = 800002534d000001\n}\ndownlink \"eth1\" {\n}\n"
+                       "limits {\n  migrations = 4\n}\n",
+                       &c, err, sizeof err, &msg);
+    if (rc)
+        fail_msg("%s", err);
+    assert_int_equal(c.limits.migrations, 4);
+    assert_int_equal(c.limits.migrations_per_port, 4);
     samid_config_free(&c);
 }
 
@@ -433,6 +454,8 @@ static const struct bad_case bad_cases[] = {
      "samid.conf:8: key 'rte' in downlink eth2: '32' is not a whole number in 0..31"},
     {"downlink \"eth2\" {\n  rka = 31\n  r = 8\n}\n",
      "samid.conf:9: key 'r' in downlink eth2: '8' is not a whole number in 0..7"},
+    {"downlink \"eth2\" {\n  policy = accept-all\n  group-id = sometimes\n}\n",
+     "samid.conf:9: key 'group-id' in downlink eth2: 'sometimes' is not true or false"},
     {"downlink \"eth2\" {\n  mode = uplink\n}\n",
      "samid.conf:8: key 'mode' in downlink eth2: 'uplink': only station-facing (hypervisors behind "
      "the port) is supported"},
@@ -456,6 +479,10 @@ static const struct bad_case bad_cases[] = {
      "(5000): no migration could reach its own limit"},
     {"limits {\n  migrations = 0\n}\n",
      "samid.conf:8: key 'migrations' in limits: '0' is not a whole number in 1..65535"},
+    {"limits {\n  migrations = 8\n  migrations-per-port = 9\n}\n",
+     "samid.conf:9: key 'migrations-per-port' in limits: 9 is above limits.migrations (8)"},
+    {"limits {\n  migrations-per-port = 0\n}\n",
+     "samid.conf:8: key 'migrations-per-port' in limits: '0' is not a whole number in 1..65535"},
     {"deadlines {\n  commit = 5s\n}\n",
      "samid.conf:8: key 'commit' in deadlines: '5s' is not a whole number in 1..86400000"},
     {"log {\n  level = verbose\n}\n",
@@ -549,6 +576,9 @@ static const struct bad_case bad_cases[] = {
     {"key 1 {\n  secret = @HEX32\n  not-before = 2026-01-01\n}\n",
      "samid.conf:9: key 'not-before' in key 1: '2026-01-01' is not an RFC 3339 time "
      "(2026-01-01T00:00:00Z)"},
+    /* a quoted value spanning lines: the message stays one line */
+    {"key 1 {\n  secret = @HEX32\n  tx = \"tr\nue\t\x01\"\n}\n",
+     "samid.conf:10: key 'tx' in key 1: 'tr\\nue\\t\\x01' is not true or false"},
     {"key 1 {\n  secret = @HEX32\n  not-before = 2026-02-01T00:00:00Z\n"
      "  not-after = 2026-01-01T00:00:00Z\n}\n",
      "samid.conf:10: key 'not-after' in key 1: not after not-before: the key would never be valid"},
@@ -902,6 +932,7 @@ int main(void)
         cmocka_unit_test(test_example_preload),
         cmocka_unit_test(test_example_config_preload),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_migrations_per_port_default),
         cmocka_unit_test(test_single_key_is_tx),
         cmocka_unit_test(test_keyring_validity),
         cmocka_unit_test(test_errors),

@@ -458,8 +458,12 @@ static void test_origin_happy_path(void **state)
     run_at(gone);
     assert_int_equal(state_of(MID), SAMI_MIG_BRIDGE_FREE);
     assert_true(sami_mig_bridge_next_deadline(&BR) == SAMI_NO_DEADLINE);
-    /* once freed, a straggler is just out of order */
-    assert_int_equal(in(MID, SAMI_TP_COMPLETED), SAMI_ERR_STATE);
+    /* once freed, a straggler COMPLETED is acknowledged: nothing to finish
+     * (a restarted bridge says the same), no record comes back */
+    assert_int_equal(in(MID, SAMI_TP_COMPLETED), 0);
+    expect_fb(SAMI_TP_COMPLETED, SAMI_VERDICT_PENDING);
+    assert_int_equal(state_of(MID), SAMI_MIG_BRIDGE_FREE);
+    assert_int_equal(BR.counters.completed_unknown, 1);
 
     const struct sami_mig_bridge_counters *c = sami_mig_bridge_get_counters(&BR);
     assert_int_equal(c->started, 1);
@@ -752,8 +756,28 @@ static void test_origin_abort_after_result(void **state)
     assert_int_equal(count(C_UNFREEZE), 1);
     assert_int_equal(count(C_ABORT), 1);
     assert_int_equal(state_of(MID), SAMI_MIG_BRIDGE_FAILED);
-    /* BR-D activating anyway is not ours to follow any more */
+    /* After PROCEED the destination decides: BR-D's ACTIVATE, answering
+     * the ABORT, means the VM runs there; the transfer engine purged. No
+     * second verdict, the record ends as a migration that went ahead. */
+    size_t fbs = count(C_FB);
+    assert_int_equal(ev(MID, SAMI_MIG_XFER_ACTIVATED), 0);
+    assert_int_equal(state_of(MID), SAMI_MIG_BRIDGE_O_PURGING);
+    assert_int_equal(BR.counters.late_activated, 1);
+    assert_int_equal(ev(MID, SAMI_MIG_XFER_PURGED), 0);
+    assert_int_equal(state_of(MID), SAMI_MIG_BRIDGE_DONE);
+    assert_int_equal(count(C_FB), fbs);
+}
+
+/* Before PROCEED a late ACTIVATE is not followed: the rollback HV-S heard
+ * stands (BR-D activates only on RESUMED, which that rollback forbids). */
+static void test_origin_abort_after_suspended_no_late_activation(void **state)
+{
+    (void)state;
+    origin_to_commit();
+    assert_int_equal(in(MID, SAMI_TP_ABORTED), 0);
     assert_int_equal(ev(MID, SAMI_MIG_XFER_ACTIVATED), SAMI_ERR_STATE);
+    assert_int_equal(state_of(MID), SAMI_MIG_BRIDGE_FAILED);
+    assert_int_equal(BR.counters.late_activated, 0);
 }
 
 static void test_origin_abort_after_activation_refused(void **state)
@@ -918,11 +942,14 @@ static void test_duplicates_dest(void **state)
 static void test_out_of_order_origin(void **state)
 {
     (void)state;
-    /* nothing announced: only PREPARE (or ABORTED) can start */
+    /* nothing announced: only PREPARE (or ABORTED) can start; COMPLETED is
+     * acknowledged (nothing to finish) */
     assert_int_equal(in(MID, SAMI_TP_SUSPENDED), SAMI_ERR_STATE);
     assert_int_equal(in(MID, SAMI_TP_RESUMED), SAMI_ERR_STATE);
-    assert_int_equal(in(MID, SAMI_TP_COMPLETED), SAMI_ERR_STATE);
     assert_int_equal(F.n, 0);
+    assert_int_equal(in(MID, SAMI_TP_COMPLETED), 0);
+    expect_fb(SAMI_TP_COMPLETED, SAMI_VERDICT_PENDING);
+    assert_int_equal(F.n, 1);
     assert_int_equal(state_of(MID), SAMI_MIG_BRIDGE_FREE);
 
     assert_int_equal(in(MID, SAMI_TP_PREPARE), 0);
@@ -937,7 +964,7 @@ static void test_out_of_order_origin(void **state)
     n = F.n;
     assert_int_equal(in(MID, SAMI_TP_RESUMED), SAMI_ERR_STATE); /* before the decision */
     assert_int_equal(F.n, n);
-    assert_int_equal(BR.counters.notif_out_of_order, 6);
+    assert_int_equal(BR.counters.notif_out_of_order, 5);
     /* after PROCEED, HV-S telling RESUMED is information */
     assert_int_equal(ev(MID, SAMI_MIG_XFER_RESULT_OK), 0);
     assert_int_equal(in(MID, SAMI_TP_RESUMED), 0);
@@ -1031,11 +1058,71 @@ static void test_table_full(void **state)
     assert_int_equal(sami_mig_bridge_list(&BR, NULL, 0), 2);
     /* a finished migration frees its slot after the linger */
     assert_int_equal(in(MID, SAMI_TP_ABORTED), 0);
-    assert_int_equal(in(MID3, SAMI_TP_PREPARE), SAMI_ERR_LIMIT);
     run_at(SAMI_SEC(60));
     assert_int_equal(state_of(MID), SAMI_MIG_BRIDGE_FREE);
     assert_int_equal(in(MID3, SAMI_TP_PREPARE), 0);
     assert_int_equal(state_of(MID3), SAMI_MIG_BRIDGE_O_PRECOPY);
+    assert_int_equal(BR.counters.reclaimed, 0);
+}
+
+/* Table full of finished records: a new PREPARE takes the one that has
+ * lingered longest (a flood of short-lived migrations must not lock the
+ * table for a minute). */
+static void test_table_full_reclaims_finished(void **state)
+{
+    (void)state;
+    fixture(&BR_O, 2);
+    assert_int_equal(in(MID, SAMI_TP_PREPARE), 0);
+    assert_int_equal(in(MID2, SAMI_TP_PREPARE), 0);
+    NOW = SAMI_SEC(1);
+    assert_int_equal(in(MID2, SAMI_TP_ABORTED), 0);
+    NOW = SAMI_SEC(2);
+    assert_int_equal(in(MID, SAMI_TP_ABORTED), 0);
+    assert_int_equal(state_of(MID), SAMI_MIG_BRIDGE_FAILED);
+    assert_int_equal(state_of(MID2), SAMI_MIG_BRIDGE_FAILED);
+    assert_int_equal(in(MID3, SAMI_TP_PREPARE), 0);
+    assert_int_equal(BR.counters.reclaimed, 1);
+    assert_int_equal(BR.counters.refused_limit, 0);
+    /* MID2 finished first: its record went */
+    assert_int_equal(state_of(MID2), SAMI_MIG_BRIDGE_FREE);
+    assert_int_equal(state_of(MID), SAMI_MIG_BRIDGE_FAILED);
+    assert_int_equal(state_of(MID3), SAMI_MIG_BRIDGE_O_PRECOPY);
+    /* live migrations are never reclaimed */
+    assert_int_equal(in(0x4444, SAMI_TP_PREPARE), 0);
+    assert_int_equal(in(0x5555, SAMI_TP_PREPARE), SAMI_ERR_LIMIT);
+    assert_int_equal(BR.counters.refused_limit, 1);
+    assert_int_equal(state_of(MID3), SAMI_MIG_BRIDGE_O_PRECOPY);
+}
+
+/* max_per_port: one port's hypervisor cannot take every record. */
+static void test_per_port_limit(void **state)
+{
+    (void)state;
+    memset(&F, 0, sizeof F);
+    F.know_o = F.know_d = 1;
+    NOW = 0;
+    struct sami_mig_bridge_cfg cfg;
+    sami_mig_bridge_cfg_default(&cfg);
+    cfg.local = BR_O;
+    cfg.max_per_port = 2;
+    assert_int_equal(sami_mig_bridge_init(&BR, &cfg, &OPS, &F, TABLE, 4), 0);
+    assert_int_equal(in(MID, SAMI_TP_PREPARE), 0);
+    assert_int_equal(in(MID2, SAMI_TP_PREPARE), 0);
+    assert_int_equal(in(MID3, SAMI_TP_PREPARE), SAMI_ERR_LIMIT);
+    const struct sami_feedback *fb = expect_fb(SAMI_TP_PREPARE, SAMI_VERDICT_ROLLBACK);
+    assert_true(fb->migration_id == MID3);
+    expect_results(fb, SAMI_DI_STATUS_FAILED, SAMI_FB_REASON_LIMIT);
+    assert_int_equal(BR.counters.refused_port_limit, 1);
+    assert_int_equal(BR.counters.refused_limit, 0);
+    /* another port still gets its migrations */
+    assert_int_equal(sami_mig_bridge_notification_input(&BR, NOW, PORT + 1,
+                                                        notif(MID3, SAMI_TP_PREPARE, 0)), 0);
+    assert_int_equal(state_of(MID3), SAMI_MIG_BRIDGE_O_PRECOPY);
+    /* a finished one no longer counts against its port */
+    assert_int_equal(in(MID, SAMI_TP_ABORTED), 0);
+    assert_int_equal(in(0x4444, SAMI_TP_PREPARE), 0);
+    assert_int_equal(BR.counters.refused_port_limit, 1);
+    assert_int_equal(sami_mig_bridge_list(&BR, NULL, 0), 4);
 }
 
 static void test_not_ours(void **state)
@@ -1661,6 +1748,8 @@ int main(void)
         cmocka_unit_test_setup(test_origin_abort_during_precopy, setup_origin),
         cmocka_unit_test_setup(test_origin_abort_after_suspended, setup_origin),
         cmocka_unit_test_setup(test_origin_abort_after_result, setup_origin),
+        cmocka_unit_test_setup(test_origin_abort_after_suspended_no_late_activation,
+                               setup_origin),
         cmocka_unit_test_setup(test_origin_abort_after_activation_refused, setup_origin),
         cmocka_unit_test_setup(test_dest_abort_before_install, setup_dest),
         cmocka_unit_test_setup(test_dest_abort_after_install, setup_dest),
@@ -1675,6 +1764,8 @@ int main(void)
         cmocka_unit_test_setup(test_unknown_peer_origin, setup_origin),
         cmocka_unit_test_setup(test_unknown_peer_dest, setup_dest),
         cmocka_unit_test_setup(test_table_full, setup_origin),
+        cmocka_unit_test_setup(test_table_full_reclaims_finished, setup_origin),
+        cmocka_unit_test_setup(test_per_port_limit, setup_origin),
         cmocka_unit_test_setup(test_not_ours, setup_origin),
         cmocka_unit_test_setup(test_abort_unknown_is_acknowledged, setup_origin),
         cmocka_unit_test_setup(test_result_failed, setup_origin),

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cross-check sami-sniff against tshark on one valid capture.
 
-    tshark_check.py SAMI_SNIFF CAPTURE [--oui XX-XX-XX]
+    tshark_check.py SAMI_SNIFF CAPTURE [--oui XX-XX-XX] [--allow-expert MESSAGE]...
 
 1. tshark must see the capture as clean: no _ws.malformed, no _ws.short and
    no expert info of severity warning or worse (Notes are fine: tshark 4.0's
@@ -16,6 +16,12 @@
    bytes by an independent little parser here instead.
 Every known tshark disagreement is listed in docs/SNIFF.md.
 
+--allow-expert MESSAGE (repeatable): an expert info of severity warning or
+worse with exactly this message is listed as a note instead of failing. For
+captures of third-party peers whose valid frames tshark warns about (lldpd's
+802.3 Link Aggregation TLV: "TLV has been deprecated", docs/INTEROP.md); the
+pcap-samples tests use none.
+
 Exit: 0 ok, 1 mismatch or tshark unhappy, 77 skipped (no tshark), 2 usage.
 stdlib only.
 """
@@ -29,6 +35,7 @@ import sys
 
 SKIP = 77
 PI_WARN = 0x00600000  # epan/proto.h severities: comment, chat, note < warn < error
+ALLOWED_EXPERTS = set()  # --allow-expert messages (lua_check.py shares it)
 
 
 def die(msg, code=1):
@@ -268,8 +275,10 @@ class Checker:
             if k == "_ws.expert":
                 sev = num(get(v, "_ws.expert.severity", "0"))
                 msg = get(v, "_ws.expert.message", "?")
-                if sev >= PI_WARN:
+                if sev >= PI_WARN and msg not in ALLOWED_EXPERTS:
                     self.fail(no, "tshark expert info (severity 0x%x): %s" % (sev, msg))
+                elif sev >= PI_WARN:
+                    self.notes.add("%s (severity 0x%x, allowed by --allow-expert)" % (msg, sev))
                 else:
                     self.notes.add(msg)
 
@@ -453,10 +462,18 @@ def main(argv):
     if len(argv) < 3:
         die(__doc__, 2)
     sniff, cap = argv[1], argv[2]
-    extra = argv[3:]
+    extra = []
     sami_oui = 0x0A534D
-    if len(extra) == 2 and extra[0] == "--oui":
-        sami_oui = oui_int(extra[1])
+    rest = argv[3:]
+    while rest:
+        if len(rest) < 2 or rest[0] not in ("--oui", "--allow-expert"):
+            die(__doc__, 2)
+        if rest[0] == "--oui":
+            sami_oui = oui_int(rest[1])
+            extra += rest[:2]
+        else:
+            ALLOWED_EXPERTS.add(rest[1])
+        rest = rest[2:]
     tshark = shutil.which("tshark")
     if not tshark:
         print("SKIP: tshark is not installed (apt-get install tshark)")

@@ -295,6 +295,15 @@ static int on_new(struct sami_mig_bridge *br, sami_usec_t now, uint32_t port,
         emit(br, port, n->migration_id, SAMI_TP_ABORTED, SAMI_VERDICT_PENDING, 0, 0, NULL, me);
         return 0;
     }
+    if (n->time_point == SAMI_TP_COMPLETED) {
+        /* Nothing left to finish here (restarted, or the record lingered
+         * out): the same acknowledgement, so the hypervisor's bookkeeping
+         * ends instead of timing out on a migration that did complete. The
+         * DI is the transfer engine's business (BR-D's ACTIVATE). */
+        br->counters.completed_unknown++;
+        emit(br, port, n->migration_id, SAMI_TP_COMPLETED, SAMI_VERDICT_PENDING, 0, 0, NULL, me);
+        return 0;
+    }
     if (n->time_point != SAMI_TP_PREPARE)
         return contradiction(br);
     if (!role) {
@@ -302,10 +311,31 @@ static int on_new(struct sami_mig_bridge *br, sami_usec_t now, uint32_t port,
         refuse(br, port, n, me, SAMI_FB_REASON_REJECTED);
         return SAMI_ERR_REJECTED;
     }
-    struct sami_mig_bridge_rec *r = NULL;
-    for (size_t i = 0; i < br->n_recs && !r; i++)
-        if (br->recs[i].state == SAMI_MIG_BRIDGE_FREE)
-            r = &br->recs[i];
+    struct sami_mig_bridge_rec *r = NULL, *old = NULL;
+    size_t on_port = 0;
+    for (size_t i = 0; i < br->n_recs; i++) {
+        struct sami_mig_bridge_rec *x = &br->recs[i];
+        if (x->state == SAMI_MIG_BRIDGE_FREE) {
+            if (!r)
+                r = x;
+        } else if (x->state == SAMI_MIG_BRIDGE_DONE || x->state == SAMI_MIG_BRIDGE_FAILED) {
+            if (!old || x->deadline < old->deadline)
+                old = x;
+        } else if (x->hv_port == port) {
+            on_port++;
+        }
+    }
+    if (br->cfg.max_per_port && on_port >= br->cfg.max_per_port) {
+        br->counters.refused_port_limit++;
+        refuse(br, port, n, me, SAMI_FB_REASON_LIMIT);
+        return SAMI_ERR_LIMIT;
+    }
+    /* A finished record only answers late retransmissions: a new migration
+     * matters more than that (a flood must not keep the table full). */
+    if (!r && old) {
+        br->counters.reclaimed++;
+        r = old;
+    }
     if (!r) {
         br->counters.refused_limit++;
         refuse(br, port, n, me, SAMI_FB_REASON_LIMIT);
@@ -617,6 +647,17 @@ int sami_mig_bridge_xfer_event(struct sami_mig_bridge *br, sami_usec_t now, uint
         }
         break;
     case SAMI_MIG_XFER_ACTIVATED:
+        if (st == SAMI_MIG_BRIDGE_FAILED && r->role == SAMI_MIG_BRIDGE_ORIGIN &&
+            r->answered[SAMI_TP_SUSPENDED] == SAMI_VERDICT_PROCEED + 1) {
+            /* BR-D's ACTIVATE after this bridge gave up waiting for it (its
+             * deadline, or ABORT crossing ACTIVATE): after PROCEED the
+             * destination decides, the VM runs there and the DI was purged
+             * here. Not a rollback after all. */
+            br->counters.late_activated++;
+            r->state = SAMI_MIG_BRIDGE_O_PURGING;
+            r->deadline = add_sat(now, br->cfg.purge_timeout);
+            return 0;
+        }
         if (st == SAMI_MIG_BRIDGE_O_COMMITTED) {
             r->state = SAMI_MIG_BRIDGE_O_PURGING;
             r->deadline = add_sat(now, br->cfg.purge_timeout);

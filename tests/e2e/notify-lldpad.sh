@@ -11,7 +11,9 @@
 #   3. a standalone notification (Manager ID + sami TLV, no VSI) is acked by
 #      lldpad's ECP and times out with --wait (exit 4);
 #   4. the capture (tcpdump on the bridge side) decodes with sami-sniff
-#      without a malformed frame and shows what was sent; sami-sniff -i
+#      without a malformed frame, is clean in tshark and agrees with it and
+#      with the Lua dissector (not run without tshark), and shows what was
+#      sent; sami-sniff -i
 #      (live, on the bridge side too) saw the same and prints its --stats
 #      on SIGINT; --timeline lists the three notified migrations.
 #
@@ -25,6 +27,7 @@ notify=${1:?usage: notify-lldpad.sh SAMI_NOTIFY SAMI_SNIFF}
 sniff=${2:?usage: notify-lldpad.sh SAMI_NOTIFY SAMI_SNIFF}
 
 skip() { echo "SKIP: $*"; exit 77; }
+. "$(dirname "$0")/../interop/capcheck.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, raw sockets)"
 for c in ip lldpad lldptool tcpdump; do
     command -v $c >/dev/null 2>&1 || skip "$c not installed"
@@ -188,6 +191,16 @@ grep -q "^timeline: 3 migrations" "$W/timeline.txt" &&
     [ "$(grep -c ': in progress$' "$W/timeline.txt")" = 3 ] &&
     ok "timeline: 3 notified migrations, none answered" ||
     fail "unexpected timeline (see $W/timeline.txt)"
+
+# tshark (clean, agrees with sami-sniff) and the Lua dissector on the capture
+sami_capcheck "$sniff" "$W/e2e.pcap" "$W/e2e"
+if [ $CAPCHECK_TSHARK = 77 ]; then
+    echo "INFO: tshark cross-check not run: $CAPCHECK_MSG"
+elif [ $CAPCHECK_TSHARK = 0 ] && [ $CAPCHECK_LUA != 1 ]; then
+    ok "capture: tshark clean and agrees with sami-sniff; Lua dissector agrees ($CAPCHECK_MSG)"
+else
+    fail "capture: tshark / Lua dissector cross-check ($CAPCHECK_MSG; see $W/e2e.tshark.txt, $W/e2e.lua.txt)"
+fi
 
 if [ "$FAILS" -gt 0 ]; then
     echo "$FAILS check(s) failed"

@@ -16,6 +16,7 @@ BYTES=${1:?usage: lldpd-custom-tlv.sh SAMICAP_BYTES SAMI_SNIFF}
 SNIFF=${2:?usage: lldpd-custom-tlv.sh SAMICAP_BYTES SAMI_SNIFF}
 
 skip() { echo "SKIP: lldpd-custom-tlv: $*"; exit 77; }
+. "$(dirname "$0")/capcheck.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 for c in ip lldpd lldpcli tcpdump python3; do
     command -v $c >/dev/null || skip "$c not installed"
@@ -159,6 +160,17 @@ sys.exit(0 if ok else 1)
 EOF
 check "the receiving lldpd lists the TLV as unknown TLV 0A,53,4D/1 with the same octets" \
     test $? = 0
+
+# tshark (clean, agrees with sami-sniff) and the Lua dissector on the capture
+# lldpd sends the 802.3 Link Aggregation TLV (00-12-0F/3), which tshark
+# flags "TLV has been deprecated" (a warning on a well-formed frame)
+sami_capcheck "$SNIFF" "$W/lldp.pcap" "$W/lldp" --allow-expert "TLV has been deprecated"
+if [ $CAPCHECK_TSHARK = 77 ]; then
+    echo "INFO: tshark cross-check not run: $CAPCHECK_MSG"
+else
+    check "capture: tshark clean and agrees with sami-sniff; Lua dissector agrees ($CAPCHECK_MSG)" \
+        test $CAPCHECK_TSHARK = 0 -a $CAPCHECK_LUA != 1
+fi
 
 echo "work files: $W"
 [ $fails = 0 ] || { echo "lldpd-custom-tlv: $fails check(s) failed"; exit 1; }

@@ -119,6 +119,7 @@ static int op_send(void *ctx, uint64_t mig_id, int tp, const uint8_t *value, siz
         int rc = sami_vdp_station_request(&h->st, h->now, &h->vsi, op, hints, org, len + 2);
         if (rc == 0) {
             h->sent = true;
+            h->sent_at = h->now;
             h->carriage_op = op;
             h->carriage_hints = hints;
             return 0;
@@ -131,6 +132,7 @@ static int op_send(void *ctx, uint64_t mig_id, int tp, const uint8_t *value, siz
     if (!h->sent) {
         h->org_pending = true;
         h->org_token = tok;
+        h->sent_at = h->now;
     }
     h->sent = true;
     return 0;
@@ -145,6 +147,7 @@ static void op_verdict(void *ctx, const struct sami_mig_hv_verdict *v)
                              v->outcome == SAMI_MIG_HV_ROLLBACK)) {
         h->verdict = *v;
         h->verdict_done = true;
+        h->verdict_at = h->now;
     }
 }
 

@@ -441,6 +441,12 @@ static struct lldp_peer peer;
 static bool have_peer;
 static struct sami_vdp_sm_params params;
 static sami_usec_t t_start;
+/* The first attempt's first transmission, kept across the retry after a
+ * stale LLDP cache: a bridge that was only slow to acknowledge may have
+ * acted on it, and the hypervisor waited from then on. */
+static bool first_sent;
+static sami_usec_t first_sent_at;
+static unsigned attempts;
 
 static const char *vdp_op_name(int op)
 {
@@ -534,8 +540,21 @@ static void print_json(const struct result *r, const char *ifname)
         }
         printf("]}");
     }
+    /* The blackout as the hypervisor sees it (SUSPENDED): from the
+     * notification's first transmission to the frame that decided. */
+    bool sent = first_sent || hv.sent;
+    sami_usec_t sent_at = first_sent ? first_sent_at : hv.sent_at;
+    if (sent)
+        printf("],\"attempts\":%u,\"sent_ms\":%.3f", attempts,
+               (double)(sent_at - t_start) / 1000.0);
+    else
+        printf("],\"attempts\":%u,\"sent_ms\":null", attempts);
+    if (sent && hv.verdict_done)
+        printf(",\"outcome_ms\":%.3f", (double)(hv.verdict_at - sent_at) / 1000.0);
+    else
+        printf(",\"outcome_ms\":null");
     json_str(esc, sizeof esc, r->note);
-    printf("],\"outcome\":\"%s\",\"note\":\"%s\",\"exit\":%d,\"elapsed_ms\":%.3f}\n", r->outcome,
+    printf(",\"outcome\":\"%s\",\"note\":\"%s\",\"exit\":%d,\"elapsed_ms\":%.3f}\n", r->outcome,
            esc, r->code, (double)(mono_us() - t_start) / 1000.0);
 }
 
@@ -820,9 +839,12 @@ static int decide(struct result *r, bool waiting)
     /* A sami bridge answers the PDU that carries a notification with its
      * feedback on the same VDP response (docs/DEMO.md, node glue), except a
      * DeAssoc's; a response without any means the bridge does not speak
-     * sami (lldpad ignores type-127 TLVs it does not know). */
+     * sami (lldpad ignores type-127 TLVs it does not know). Unless its LLDP
+     * advertised the sami capability: then the feedback can still come in a
+     * PDU of its own (seen from a samid busy installing 100,000 records), so
+     * with --wait we keep waiting for it. */
     if (hv.vdp_done && hv.vdp_ev.code == 0 && !hv.vdp_fb && hv.n_fb == 0 &&
-        hv.carriage_op != SAMI_VDP_TLV_DEASSOC) {
+        hv.carriage_op != SAMI_VDP_TLV_DEASSOC && !(waiting && have_peer && peer.has_samicap)) {
         set(r, waiting ? EXIT_TIMEOUT : EXIT_PROCEED, waiting ? "TIMEOUT" : "DELIVERED",
             "no sami feedback from a plain VDP bridge (VDP %s accepted)",
             vdp_op_name(hv.carriage_op));
@@ -1048,8 +1070,12 @@ int main(int argc, char **argv)
     bool cached = false, retry = false;
     if (!o.no_lldp && do_lldp(w, &r, true, &cached) != 0)
         goto out;
+    attempts = 1;
     run(w, &r, cached, &retry);
     if (retry) {
+        first_sent = hv.sent;
+        first_sent_at = hv.sent_at;
+        attempts = 2;
         /* The cached LLDPDU lied (the bridge restarted or lost us): ask the
          * bridge itself and send again, once. */
         say(1, "no ECP acknowledgement with the cached LLDP view: asking the bridge again");

@@ -126,6 +126,7 @@ struct hv {
     int tx_errors;
     /* what happened (read by main) */
     bool sent;                       /* the first notification went out */
+    sami_usec_t sent_at;             /* ... at this time (handed to the wire) */
     uint8_t carriage_op;             /* VDP TLV type it rode on, 0 = standalone */
     uint8_t carriage_hints;
     bool vdp_done;                   /* EV_RESULT for the user request */
@@ -142,6 +143,7 @@ struct hv {
     unsigned fb_foreign;             /* org TLVs of other OUIs / undecodable */
     bool verdict_done;
     struct sami_mig_hv_verdict verdict;
+    sami_usec_t verdict_at;          /* when the frame that decided it arrived */
     /* feedback decoded inside the station's input, fed to mig_hv after it */
     unsigned q_len;
     struct sami_feedback q[HV_MAX_FB];

@@ -342,6 +342,34 @@ static void describe(const cfg_t *sec, char *buf, size_t n)
         snprintf(buf, n, "%s", sec->name);
 }
 
+/* A value quoted in a message may hold newlines or other control octets
+ * (libconfuse passes quoted strings through): escape them so that every
+ * problem stays one "FILE:LINE: ..." line, as --check-config promises. */
+static void one_line(char *dst, size_t n, const char *src)
+{
+    size_t o = 0;
+    for (; *src && o + 1 < n; src++) {
+        unsigned char ch = (unsigned char)*src;
+        if (ch >= 0x20 && ch != 0x7f) {
+            dst[o++] = (char)ch;
+            continue;
+        }
+        char esc[5];
+        if (ch == '\n')
+            memcpy(esc, "\\n", 3);
+        else if (ch == '\t')
+            memcpy(esc, "\\t", 3);
+        else
+            snprintf(esc, sizeof esc, "\\x%02x", ch);
+        size_t k = strlen(esc);
+        if (o + k + 1 > n)
+            break;
+        memcpy(dst + o, esc, k);
+        o += k;
+    }
+    dst[o] = 0;
+}
+
 static void verr(struct ctx *c, int line, const cfg_t *sec, const char *key, const char *fmt,
                  va_list ap)
 {
@@ -350,9 +378,10 @@ static void verr(struct ctx *c, int line, const cfg_t *sec, const char *key, con
     c->failed = 1;
     if (!c->err || !c->errlen)
         return;
-    char where[160], msg[512], at[32] = "";
+    char where[160], raw[512], msg[1024], at[32] = "";
     describe(sec, where, sizeof where);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    one_line(msg, sizeof msg, raw);
     if (line > 0)
         snprintf(at, sizeof at, ":%d", line);
     if (key && where[0])
@@ -421,8 +450,9 @@ static void on_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
         return;
     /* libconfuse's messages name the option themselves ("no such option
      * 'x'"); the section and line come from its parser state. */
-    char msg[512], where[160], at[32] = "";
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    char raw[512], msg[1024], where[160], at[32] = "";
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    one_line(msg, sizeof msg, raw);
     describe(cfg, where, sizeof where);
     if (cfg && cfg->line > 0)
         snprintf(at, sizeof at, ":%d", cfg->line);
@@ -475,7 +505,8 @@ static cfg_opt_t bridge_opts[] = {STR("id"), STR("name"), STR("chassis-id"), STR
 static cfg_opt_t downlink_opts[] = {STR("mode"), STR("r"),      STR("rte"),
                                     STR("rwd"),  STR("rka"),    STR("max-vsis"),
                                     STR("policy"), LIST("accept-types"), STR("pvid"),
-                                    STR("dhcp-snooping"), STR("lldp"), CFG_END()};
+                                    STR("dhcp-snooping"), STR("lldp"), STR("group-id"),
+                                    CFG_END()};
 static cfg_opt_t transfer_opts[] = {STR("listen"), STR("port"),      STR("binding"),
                                     STR("mtu"),    STR("interface"), STR("advertise"),
                                     CFG_END()};
@@ -484,7 +515,7 @@ static cfg_opt_t key_opts[] = {STR("secret"), STR("not-before"), STR("not-after"
                                CFG_END()};
 static cfg_opt_t limits_opts[] = {STR("records-per-migration"), STR("records-total"),
                                   STR("migrations"), STR("vsis-per-port"), STR("pending-frames"),
-                                  CFG_END()};
+                                  STR("migrations-per-port"), CFG_END()};
 static cfg_opt_t deadlines_opts[] = {STR("prepare"), STR("commit"), STR("activate"),
                                      STR("purge"),   STR("margin"), CFG_END()};
 static cfg_opt_t store_opts[] = {STR("preload"), STR("max-records"), CFG_END()};
@@ -741,11 +772,12 @@ static int warn(struct ctx *c, int line, const char *fmt, ...) __attribute__((fo
 static int warn(struct ctx *c, int line, const char *fmt, ...)
 {
     struct samid_config *o = c->out;
-    char msg[512], full[700];
+    char raw[512], msg[1024], full[1200];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    one_line(msg, sizeof msg, raw);
     if (line > 0)
         snprintf(full, sizeof full, "%s:%d: %s", c->path, line, msg);
     else
@@ -892,9 +924,12 @@ static int load_downlinks(struct ctx *c, cfg_t *root)
         d->pvid = 1;
         d->dhcp_snooping = 1;
         d->lldp = 1;
+        /* Group IDs cost nothing here (the VDP bridge takes all four filter
+         * formats); a station uses them only when it sets SGID as well. */
+        d->group_id = 1;
         if (opt_u32(c, sec, "pvid", 0, 4094, &d->pvid) ||
             opt_bool(c, sec, "dhcp-snooping", &d->dhcp_snooping) ||
-            opt_bool(c, sec, "lldp", &d->lldp))
+            opt_bool(c, sec, "lldp", &d->lldp) || opt_bool(c, sec, "group-id", &d->group_id))
             return -1;
     }
     return 0;
@@ -1274,6 +1309,15 @@ static int load_limits(struct ctx *c, cfg_t *root)
         opt_u32(c, sec, "vsis-per-port", 1, 65535, &o->limits.vsis_per_port) ||
         opt_u32(c, sec, "pending-frames", 1, 65535, &o->limits.pending_frames))
         return -1;
+    if (!get(c, sec, "migrations-per-port")) {
+        if (o->limits.migrations_per_port > o->limits.migrations)
+            o->limits.migrations_per_port = o->limits.migrations;
+    } else if (opt_u32(c, sec, "migrations-per-port", 1, 65535, &o->limits.migrations_per_port)) {
+        return -1;
+    } else if (o->limits.migrations_per_port > o->limits.migrations) {
+        return bad(c, sec, "migrations-per-port", "%u is above limits.migrations (%u)",
+                   o->limits.migrations_per_port, o->limits.migrations);
+    }
     if (o->limits.records_total < o->limits.records_per_migration)
         return bad(c, sec, get(c, sec, "records-total") ? "records-total" : "records-per-migration",
                    "records-total (%u) below records-per-migration (%u): no migration could "
@@ -1293,6 +1337,7 @@ static void set_defaults(struct samid_config *o)
     o->limits.migrations = SAMID_DEFAULT_MIGRATIONS;
     o->limits.vsis_per_port = SAMID_DEFAULT_VSIS_PER_PORT;
     o->limits.pending_frames = SAMID_DEFAULT_PENDING_FRAMES;
+    o->limits.migrations_per_port = SAMID_DEFAULT_MIGRATIONS_PER_PORT;
     o->deadlines.prepare_ms = SAMID_DEFAULT_PREPARE_MS;
     o->deadlines.commit_ms = SAMID_DEFAULT_COMMIT_MS;
     o->deadlines.activate_ms = SAMID_DEFAULT_ACTIVATE_MS;

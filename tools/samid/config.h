@@ -39,6 +39,7 @@ extern "C" {
 #define SAMID_DEFAULT_MIGRATIONS 64u
 #define SAMID_DEFAULT_VSIS_PER_PORT 256u
 #define SAMID_DEFAULT_PENDING_FRAMES 64u
+#define SAMID_DEFAULT_MIGRATIONS_PER_PORT 16u /* or limits.migrations when lower */
 #define SAMID_DEFAULT_PREPARE_MS 120000u
 #define SAMID_DEFAULT_COMMIT_MS 5000u
 #define SAMID_DEFAULT_ACTIVATE_MS 30000u
@@ -71,6 +72,7 @@ struct samid_downlink {
     uint32_t pvid;                  /* VLAN of untagged frames (1), 0..4094 */
     int dhcp_snooping;              /* learn DHCP bindings on this port (true) */
     int lldp;                       /* send LLDP (EVB + sami capability) here (true) */
+    int group_id;                   /* advertise group ID support, EVB BGID (true) */
     int line;                       /* where it is in the file, for later messages */
 };
 
@@ -137,6 +139,7 @@ struct samid_config {
         uint32_t migrations;
         uint32_t vsis_per_port;
         uint32_t pending_frames; /* ECP requests queued per downlink */
+        uint32_t migrations_per_port; /* in progress with the hypervisor on one downlink */
     } limits;
 
     struct {

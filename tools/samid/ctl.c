@@ -652,6 +652,7 @@ static void show_counters(struct jw *w)
     JC(m, abort_refused); JC(m, abort_unknown); JC(m, fb_tx); JC(m, fb_send_errors);
     JC(m, xfer_unknown); JC(m, xfer_unexpected); JC(m, op_errors); JC(m, started);
     JC(m, proceeded); JC(m, rolled_back); JC(m, done); JC(m, freed);
+    JC(m, refused_port_limit); JC(m, reclaimed);
     uint64_t to = 0;
     for (int s = 0; s < SAMI_MIG_BRIDGE_STATE_COUNT; s++)
         to += m->timeouts[s];
@@ -708,7 +709,10 @@ static void show_counters(struct jw *w)
         uint64_t pr, pd;
         eth_pcap_stats(&dl->eth, &pr, &pd);
         jw_ku64(w, "pcap_drops", pd);
+        jw_ku64(w, "rx_truncated", dl->eth.rx_truncated);
+        jw_ku64(w, "rx_budget_hits", dl->eth.budget_hits);
         jw_ku64(w, "policy_refused", dl->policy_refused);
+        jw_ku64(w, "oversized", dl->rx_oversized);
         const struct sami_vdp_bridge *br = sami_node_bridge_vdp(D->node, dl->port);
         if (br) {
             const struct sami_vdp_bridge_counters *v = &br->stats;
@@ -723,6 +727,7 @@ static void show_counters(struct jw *w)
             jw_obj(w);
             JC(e, tx_requests); JC(e, tx_acks); JC(e, rx_requests); JC(e, rx_acks); JC(e, retries);
             JC(e, errors); JC(e, duplicates); JC(e, bad_frames); JC(e, queue_full);
+            JC(e, stale_acks);
             jw_end_obj(w);
         }
         const struct sami_dhcpsnoop_counters *d = &dl->snoop.counters;
@@ -788,6 +793,8 @@ static void show_vsis(struct jw *w)
             jw_arr(w);
             struct sami_vdp_vsi view;
             sami_vdp_sm_vsi_view(&v->rec, v->state, &view);
+            int grp = view.filter_format == SAMI_VDP_FILTER_GROUP_VID ||
+                      view.filter_format == SAMI_VDP_FILTER_GROUP_MAC_VID;
             for (uint16_t f = 0; f < view.count; f++) {
                 struct sami_vdp_filter fl;
                 if (sami_vdp_get_filter(&view, f, &fl) != 0)
@@ -795,9 +802,12 @@ static void show_vsis(struct jw *w)
                 jw_obj(w);
                 jw_kstr(w, "mac", hexmac(fl.mac, m));
                 jw_ku64(w, "vid", fl.vid);
+                if (grp) /* only the group formats carry one */
+                    jw_ku64(w, "group_id", fl.group_id);
                 jw_end_obj(w);
             }
             jw_end_arr(w);
+            jw_ku64(w, "filter_format", view.filter_format);
             jw_ku64(w, "age_ms", (D->now - v->since) / 1000);
             jw_ki64(w, "expires_ms", ((int64_t)v->expires - (int64_t)D->now) / 1000);
             jw_end_obj(w);

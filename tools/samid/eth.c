@@ -155,6 +155,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     c->e->rx++;
     /* snaplen 65535: caplen < len would be a truncated frame, never fed */
     if (h->caplen != h->len) {
+        c->e->rx_truncated++;
         slog_rl(SAMID_LOG_WARN, "truncated", "%s: refused a truncated capture (%u of %u octets)",
                 c->e->ifname, h->caplen, h->len);
         return;
@@ -162,11 +163,38 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     c->fn(c->ctx, bytes, h->caplen);
 }
 
+/* Frames taken from one capture per poll() round. A flooded port must not
+ * keep the loop from the other ports, the control socket and the timers:
+ * what is left waits for the next round (poll() says so at once), and what
+ * the kernel buffer cannot hold meanwhile is dropped there and counted. */
+#define DRAIN_BUDGET 256
+
+/* Under a flood (the budget ran out): the kernel's drop count, at most once
+ * a second, as a warning that says how many frames were lost. */
+static void check_drops(struct eth *e)
+{
+    uint64_t now = mono_us();
+    if (now < e->drop_check_at)
+        return;
+    e->drop_check_at = now + 1000000u;
+    uint64_t recv, drop;
+    eth_pcap_stats(e, &recv, &drop);
+    if (drop > e->drops_logged) {
+        char key[40];
+        snprintf(key, sizeof key, "pcap-drop-%s", e->ifname);
+        slog_rl(SAMID_LOG_WARN, key,
+                "%s: the capture dropped %llu frames (%llu in all): more arrive than samid "
+                "takes (a flood?); other ports are still served", e->ifname,
+                (unsigned long long)(drop - e->drops_logged), (unsigned long long)drop);
+        e->drops_logged = drop;
+    }
+}
+
 int eth_drain(struct eth *e, pcap_t *pc, eth_frame_fn fn, void *ctx)
 {
     struct drain_ctx c = {e, fn, ctx};
     int total = 0;
-    for (;;) {
+    while (total < DRAIN_BUDGET) {
         int n = pcap_dispatch(pc, 64, on_packet, (u_char *)&c);
         if (n < 0) {
             slog_rl(SAMID_LOG_ERROR, "capture", "%s: capture error: %s", e->ifname,
@@ -177,6 +205,9 @@ int eth_drain(struct eth *e, pcap_t *pc, eth_frame_fn fn, void *ctx)
         if (n < 64)
             return total;
     }
+    e->budget_hits++;
+    check_drops(e);
+    return total;
 }
 
 void eth_pcap_stats(const struct eth *e, uint64_t *recv, uint64_t *drop)

@@ -5,7 +5,8 @@
  * renegotiated): chassis id (our chassis MAC: notifications name bridges by
  * it), port id (interface name), TTL 120, port description, system name,
  * system description, system capabilities (bridge), the management address
- * we take transfers on, the EVB TLV (bridge mode; once a station's EVB TLV
+ * we take transfers on, the EVB TLV (bridge mode, BGID per the downlink's
+ * group-id option; once a station's EVB TLV
  * was heard: the negotiated timers, the ROL bits and the station's status
  * copied back, as lldpad's bridge does) and the sami capability TLV
  * (version, role bridge, DI types, transfer endpoint).
@@ -34,10 +35,33 @@ static void local_from_cfg(const struct dlink *dl, struct sami_evb *e)
 {
     memset(e, 0, sizeof *e);
     e->mode = SAMI_EVB_MODE_BRIDGE;
+    /* BGID: a station uses the GroupID filter formats only when the
+     * bridge sets it and its own SGID (lldpad: both bits, else it refuses
+     * them locally). */
+    e->bgid = dl->cfg->group_id ? 1 : 0;
     e->r = dl->cfg->vdp.r;
     e->rte = dl->cfg->vdp.rte;
     e->rwd = dl->cfg->vdp.rwd;
     e->rka = dl->cfg->vdp.rka;
+}
+
+/* What we advertise after negotiating with a station's EVB TLV: the larger
+ * timers, our BGID, the station's status octet copied back (as lldpad's
+ * bridge does). */
+static int negotiated_evb(const struct dlink *dl, const struct sami_evb *station,
+                          struct sami_evb *base, struct sami_evb *neg)
+{
+    local_from_cfg(dl, base);
+    if (sami_evb_negotiate(base, station, neg) != 0)
+        return -1;
+    neg->mode = SAMI_EVB_MODE_BRIDGE;
+    neg->bgid = base->bgid;
+    neg->rrcap = 0;
+    neg->rrctr = 0;
+    neg->sgid = station->sgid;
+    neg->rrreq = station->rrreq;
+    neg->rrstat = station->rrstat;
+    return 0;
 }
 
 void lldp_init_port(struct dlink *dl)
@@ -207,6 +231,21 @@ void lldp_tick(struct dlink *dl)
 {
     if (dl->nb.valid && D->now >= dl->nb.expires)
         forget_neighbour(dl, "aged out (TTL)");
+    /* A reload may have changed group-id or the timers: advertise the new
+     * values now rather than at the station's next LLDPDU. (The VDP engine
+     * got them from bridge_apply_downlink_cfg already.) */
+    struct sami_evb base, want;
+    int ok = 0;
+    if (dl->negotiated && dl->nb.valid && dl->nb.has_evb)
+        ok = negotiated_evb(dl, &dl->nb.evb, &base, &want) == 0;
+    else if (!dl->negotiated) {
+        local_from_cfg(dl, &want);
+        ok = 1;
+    }
+    if (ok && memcmp(&want, &dl->local_evb, sizeof want) != 0) {
+        dl->local_evb = want;
+        dl->lldp_soon = 1;
+    }
     if (!dl->cfg->lldp)
         return;
     if (D->now >= dl->lldp_next || (dl->lldp_soon && D->now >= dl->lldp_last + LLDP_MIN_GAP))
@@ -284,6 +323,11 @@ void lldp_rx(struct dlink *dl, const uint8_t *f, size_t len)
         nb.has_cap = 1;
 
     int is_new = !dl->nb.valid || memcmp(dl->nb.src, nb.src, 6) != 0;
+    /* rate-limited per port: a flood of LLDPDUs from ever new source MACs
+     * must not write a line each (tests/e2e/flood.sh) */
+    char nb_key[32], evb_key[32];
+    snprintf(nb_key, sizeof nb_key, "lldp-nb-%d", dl->port);
+    snprintf(evb_key, sizeof evb_key, "lldp-neg-%d", dl->port);
     if (nb.has_evb && nb.evb.mode != SAMI_EVB_MODE_STATION) {
         /* Another bridge (or a misconfigured peer) on a station-facing
          * port: no negotiation with it. */
@@ -294,15 +338,7 @@ void lldp_rx(struct dlink *dl, const uint8_t *f, size_t len)
     }
     if (nb.has_evb) {
         struct sami_evb base, neg;
-        local_from_cfg(dl, &base);
-        if (sami_evb_negotiate(&base, &nb.evb, &neg) == 0) {
-            neg.mode = SAMI_EVB_MODE_BRIDGE;
-            neg.bgid = 0;
-            neg.rrcap = 0;
-            neg.rrctr = 0;
-            neg.sgid = nb.evb.sgid;
-            neg.rrreq = nb.evb.rrreq;
-            neg.rrstat = nb.evb.rrstat;
+        if (negotiated_evb(dl, &nb.evb, &base, &neg) == 0) {
             int changed = !dl->negotiated || memcmp(&neg, &dl->local_evb, sizeof neg) != 0;
             dl->local_evb = neg;
             dl->negotiated = 1;
@@ -312,14 +348,14 @@ void lldp_rx(struct dlink *dl, const uint8_t *f, size_t len)
                 /* The node exposes its VDP bridges read-only; the timers are
                  * per port and nothing else sets them (see bridge.c). */
                 if (br && sami_vdp_bridge_set_evb(br, &base, &nb.evb) == 0)
-                    slog(SAMID_LOG_INFO,
+                    slog_rl(SAMID_LOG_INFO, evb_key,
                          "%s: EVB negotiated with station %s: R %u, RTE %u, RWD %u, RKA %u",
                          dl->eth.ifname, hexmac(nb.src, m), neg.r, neg.rte, neg.rwd, neg.rka);
             }
         }
     }
     if (is_new)
-        slog(SAMID_LOG_INFO, "%s: LLDP neighbour %s%s%s%s", dl->eth.ifname, hexmac(nb.src, m),
+        slog_rl(SAMID_LOG_INFO, nb_key, "%s: LLDP neighbour %s%s%s%s", dl->eth.ifname, hexmac(nb.src, m),
              nb.sysname[0] ? " (" : "", nb.sysname, nb.sysname[0] ? ")" : "");
     dl->nb = nb;
     /* Answer every station LLDPDU soon: it may be waiting for our echo. */
@@ -362,6 +398,10 @@ void lldp_json(struct jw *w, const struct dlink *dl)
     jw_key(w, "evb");
     jw_obj(w);
     jw_kbool(w, "negotiated", dl->negotiated);
+    jw_kbool(w, "bgid", dl->local_evb.bgid);
+    /* group IDs usable on the port: BGID here, SGID from the station */
+    jw_kbool(w, "group_ids", dl->local_evb.bgid && dl->nb.valid && dl->nb.has_evb &&
+                                 dl->nb.evb.sgid);
     jw_ku64(w, "r", dl->local_evb.r);
     jw_ku64(w, "rte", dl->local_evb.rte);
     jw_ku64(w, "rwd", dl->local_evb.rwd);

@@ -69,8 +69,9 @@ void slog(int level, const char *fmt, ...)
 }
 
 /* Token bucket per key: a small fixed table; a key that does not fit
- * shares the last slot (still limited, just coarser). */
-#define RL_SLOTS 64
+ * shares the last slot (still limited, just coarser). Keys are per kind
+ * of event and per port: ~50 kinds for a few ports fit. */
+#define RL_SLOTS 256
 #define RL_BURST 5.0
 #define RL_PERIOD_US 2000000.0
 

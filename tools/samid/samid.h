@@ -35,6 +35,10 @@
 #define SAMID_VERSION "0.0.0"
 #endif
 
+/* Longest downlink frame samid takes: a full 1500-octet payload behind an
+ * Ethernet header and one VLAN tag (no FCS in captures). */
+#define SAMID_MAX_FRAME 1518u
+
 #define SAMID_PORT_L2 1000
 #define SAMID_PORT_PEER0 2000
 
@@ -63,6 +67,10 @@ struct eth {
     void *ln;     /* libnet_t */
     uint8_t mac[6];
     uint64_t rx, tx, tx_errors;
+    uint64_t rx_truncated;   /* captures shorter than the frame: refused */
+    uint64_t budget_hits;    /* poll rounds that left frames for the next (a flood) */
+    uint64_t drops_logged;   /* kernel drops already reported */
+    uint64_t drop_check_at;  /* next look at the drop count (mono µs) */
 };
 
 typedef void (*eth_frame_fn)(void *ctx, const uint8_t *frame, size_t len);
@@ -116,6 +124,8 @@ struct dlink {
     uint64_t dhcp_untrusted;    /* server messages arriving from stations */
     /* VSI policy */
     uint64_t policy_refused;
+    /* frames above SAMID_MAX_FRAME, refused before any decoder */
+    uint64_t rx_oversized;
     /* the capture failed (interface gone): reopened every few seconds */
     int down;
     sami_usec_t reopen_at;

@@ -123,10 +123,16 @@ struct sami_mig_bridge_cfg {
     sami_usec_t activate_timeout;  /* PROCEED/install -> ACTIVATE/RESUMED; activation */
     sami_usec_t purge_timeout;     /* activation -> PURGE */
     sami_usec_t linger;            /* finished records answer duplicates this long */
+    /* Most migrations in progress (not DONE / FAILED) whose hypervisor is
+     * on one port; 0 = no per-port limit. Keeps one port's flood of
+     * PREPAREs from taking the whole table from the others. */
+    size_t max_per_port;
 };
 
 /* Defaults (local zeroed: set it): margin 500 ms, prepare 120 s, commit 5 s,
- * activate 30 s, purge 10 s, linger 60 s. */
+ * activate 30 s, purge 10 s, linger 60 s, no per-port limit. A new PREPARE
+ * that finds the table full reuses the finished (DONE / FAILED) record
+ * that lingers longest before it refuses. */
 void sami_mig_bridge_cfg_default(struct sami_mig_bridge_cfg *cfg);
 
 /* One migration; complete type so the caller can size the table. Fields
@@ -165,12 +171,17 @@ struct sami_mig_bridge_counters {
     uint64_t unknown_peer;       /* ROLLBACK PEER_UNREACHABLE */
     uint64_t abort_refused;      /* ABORTED / peer ABORT after activation */
     uint64_t abort_unknown;      /* ABORTED for no migration: acknowledged */
+    uint64_t completed_unknown;  /* COMPLETED for no migration: acknowledged */
+    uint64_t late_activated;     /* origin: BR-D's ACTIVATE after this bridge's activate
+                                    deadline (rolled back): DI purged, record DONE */
     uint64_t fb_tx, fb_send_errors;
     uint64_t xfer_unknown;       /* event for no migration */
     uint64_t xfer_unexpected;    /* event the state does not expect: ignored */
     uint64_t op_errors;          /* an op returned an error */
     uint64_t started, proceeded, rolled_back, done, freed;
     uint64_t timeouts[SAMI_MIG_BRIDGE_STATE_COUNT]; /* deadline missed, by state */
+    uint64_t refused_port_limit; /* max_per_port reached on the port: ROLLBACK LIMIT */
+    uint64_t reclaimed;          /* table full: a lingering finished record reused */
 };
 
 struct sami_mig_bridge {
