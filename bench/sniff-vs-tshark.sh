@@ -3,7 +3,9 @@
 #
 #   bench/sniff-vs-tshark.sh [BUILD_DIR] [FRAMES]      defaults: build 1000000
 #   env: REPS=N (rounds, default 1), SKIP_TSHARK_JSON=1 (tshark -T json on
-#        1M frames takes ~4 minutes), PCAP=FILE (reuse a capture), KEEP=1
+#        1M frames takes ~4 minutes), PCAP=FILE (reuse a capture), KEEP=1,
+#        BASE=SNIFF_BINARY (an earlier sami-sniff, timed in the same rounds:
+#        before/after figures under the same load)
 #
 # Both tools read the same file and write to /dev/null; every round runs all
 # four commands back to back (sniff one-line, tshark one-line, sniff JSON,
@@ -62,7 +64,9 @@ while [ "$i" -lt "$reps" ]; do
     i=$((i + 1))
     run sniff-line "$sniff" -r "$pcap"
     run tshark-line tshark -r "$pcap"
+    [ -z "${BASE:-}" ] || run base-line "$BASE" -r "$pcap"
     run sniff-json "$sniff" -j -r "$pcap"
+    [ -z "${BASE:-}" ] || run base-json "$BASE" -j -r "$pcap"
     [ -n "${SKIP_TSHARK_JSON:-}" ] || run tshark-json tshark -r "$pcap" -T json
 done
 
@@ -75,21 +79,23 @@ awk -v f="$frames" '
     }
     END {
         printf "%-12s %8s %8s %12s %12s %9s\n", "command", "wall s", "cpu s", "frames/s", "frames/cpu-s", "maxRSS KB"
-        split("sniff-line tshark-line sniff-json tshark-json", order, " ")
-        for (o = 1; o <= 4; o++) {
+        split("sniff-line base-line tshark-line sniff-json base-json tshark-json", order, " ")
+        for (o = 1; o <= 6; o++) {
             n = order[o]; if (!c[n]) continue
             mw = med(w, n); mu = med(u, n); mr = med(r, n)
             printf "%-12s %8.2f %8.2f %12.0f %12.0f %9d\n", n, mw, mu, f / mw, f / mu, mr
         }
-        for (m = 1; m <= 2; m++) {
-            s = m == 1 ? "line" : "json"
-            if (!c["sniff-" s] || !c["tshark-" s]) continue
+        for (m = 1; m <= 4; m++) {
+            s = m % 2 ? "line" : "json"
+            ref = m <= 2 ? "tshark" : "base"
+            if (!c["sniff-" s] || !c[ref "-" s]) continue
             # per-round ratios, then their median
+            k = ref s
             for (i = 1; i <= c["sniff-" s]; i++) {
-                rw["rw" s, i] = w["tshark-" s, i] / w["sniff-" s, i]
-                ru["ru" s, i] = u["tshark-" s, i] / (u["sniff-" s, i] > 0 ? u["sniff-" s, i] : 0.001)
+                rw["rw" k, i] = w[ref "-" s, i] / w["sniff-" s, i]
+                ru["ru" k, i] = u[ref "-" s, i] / (u["sniff-" s, i] > 0 ? u["sniff-" s, i] : 0.001)
             }
-            c["rw" s] = c["ru" s] = c["sniff-" s]
-            printf "ratio %s (tshark / sami-sniff): wall x%.1f, cpu x%.1f\n", s, med(rw, "rw" s), med(ru, "ru" s)
+            c["rw" k] = c["ru" k] = c["sniff-" s]
+            printf "ratio %s (%s / sami-sniff): wall x%.1f, cpu x%.1f\n", s, ref, med(rw, "rw" k), med(ru, "ru" k)
         }
     }' "$work/res"

@@ -49,11 +49,25 @@ static void show_mgrid(struct sniff_frame *f, const struct sami_vdp_mgrid *m)
     while (n && m->id[n - 1] == 0)
         n--;
     static const uint8_t zero12[12];
-    bool text = n && sniff_printable(m->id, n);
+    /* One pass: printable (shown as text), and then whether any octet
+     * needs escaping; a plain string is copied as is. */
+    bool text = n > 0, plain = true;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = m->id[i];
+        if (c < 0x20 || c > 0x7e) {
+            text = false;
+            break;
+        }
+        if (c == '"' || c == '\\')
+            plain = false;
+    }
     sb_puts(f->sum, "MgrID ");
     if (text) {
         sb_putc(f->sum, '"');
-        sb_text_esc(f->sum, (const char *)m->id, n);
+        if (plain)
+            sb_putn(f->sum, (const char *)m->id, n);
+        else
+            sb_text_esc(f->sum, (const char *)m->id, n);
         sb_putc(f->sum, '"');
     } else if (!memcmp(m->id, zero12, 12)) {
         sb_ipv4(f->sum, m->id + 12);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pcapfile.h"
 #include "sniff.h"
 #include "timeline.h"
 
@@ -82,7 +83,8 @@ static void stats_add(const char *name, size_t n)
 
 void stats_inc(const char *name)
 {
-    stats_add(name, strlen(name));
+    if (stats_on) /* before strlen: the one-line hot path has stats off */
+        stats_add(name, strlen(name));
 }
 
 void stats_inc2(const char *a, const char *b)
@@ -866,9 +868,16 @@ int main(int argc, char **argv)
     char errbuf[PCAP_ERRBUF_SIZE];
     errbuf[0] = 0;
     const char *src = o.live ? iface : file;
-    pcap_t *pc = o.live ? open_live(iface, promisc, errbuf)
-                        : pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO,
-                                                                  errbuf);
+    /* Classic pcap files are read directly (pcapfile.h); libpcap then only
+     * compiles the filter, on a handle of the file's link type. */
+    static struct pcapf pf;
+    bool direct = !o.live && sniff_pcapf_open(&pf, file);
+    pcap_t *pc = o.live   ? open_live(iface, promisc, errbuf)
+                 : direct ? pcap_open_dead(pf.dlt, (int)pf.snapshot)
+                          : pcap_open_offline_with_tstamp_precision(
+                                file, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+    if (!pc && direct)
+        snprintf(errbuf, sizeof errbuf, "out of memory");
     if (!pc && o.live) {
         fprintf(stderr, "sami-sniff: %s: %s\n", iface, errbuf);
         return EXIT_FILE;
@@ -945,13 +954,20 @@ int main(int argc, char **argv)
             break;
         if (stop_req)
             break;
-        int r = pcap_next_ex(pc, &h, &data);
+        int r;
+        if (direct) {
+            r = sniff_pcapf_next(&pf, &h, &data);
+            if (r == 0)
+                r = PCAP_ERROR_BREAK;
+        } else {
+            r = pcap_next_ex(pc, &h, &data);
+        }
         if (r == PCAP_ERROR_BREAK)
             break;
         if (r < 0) {
             sb_flush(&out);
             fflush(stdout);
-            fprintf(stderr, "sami-sniff: %s: %s\n", src, pcap_geterr(pc));
+            fprintf(stderr, "sami-sniff: %s: %s\n", src, direct ? pf.errbuf : pcap_geterr(pc));
             rc = EXIT_FILE;
             break;
         }
@@ -967,7 +983,7 @@ int main(int argc, char **argv)
         f.no = pos;
         f.ts_usec = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
         f.src_mac = NULL;
-        memset(&f.mal, 0, sizeof f.mal);
+        f.mal.set = false; /* the other fields are written when it is set */
         frame(&f, dlt, h);
         if (o.live && !o.quiet) {
             /* Someone is watching: show each frame as it comes. */
@@ -996,5 +1012,7 @@ int main(int argc, char **argv)
     if (filtering)
         pcap_freecode(&prog);
     pcap_close(pc);
+    if (direct)
+        sniff_pcapf_close(&pf);
     return rc;
 }

@@ -44,17 +44,50 @@ static inline void sb_putc(struct sbuf *b, char c)
         b->p[b->len++] = c;
 }
 void sb_putn_slow(struct sbuf *b, const char *s, size_t n);
+/* Copies n <= 16 bytes with at most two overlapping loads and stores per
+ * size class instead of a byte loop; never reads outside s[0..n). With a
+ * constant n the branches fold away. */
+static inline void sb_copy16(char *d, const char *s, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a, z;
+        memcpy(&a, s, 8);
+        memcpy(&z, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &z, 8);
+    } else if (n >= 4) {
+        uint32_t a, z;
+        memcpy(&a, s, 4);
+        memcpy(&z, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &z, 4);
+    } else if (n) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
 /* Inline fast path: most pieces are a few bytes and fit. */
 static inline void sb_putn(struct sbuf *b, const char *s, size_t n)
 {
     if (n <= 16 && b->cap - b->len >= n) {
-        char *d = b->p + b->len;
-        for (size_t i = 0; i < n; i++)
-            d[i] = s[i];
+        sb_copy16(b->p + b->len, s, n);
         b->len += n;
         return;
     }
     sb_putn_slow(b, s, n);
+}
+/* Direct formatting: a pointer to n writable bytes at the end of the
+ * buffer when they fit without flushing or truncating, else NULL (then the
+ * caller takes the general path, which flushes or truncates). Commit what
+ * was written with sb_commit. */
+static inline char *sb_want(struct sbuf *b, size_t n)
+{
+    return b->cap - b->len >= n ? b->p + b->len : NULL;
+}
+static inline void sb_commit(struct sbuf *b, char *end)
+{
+    b->len = (size_t)(end - b->p);
 }
 /* Inline so strlen of a literal folds to a constant. */
 static inline void sb_puts(struct sbuf *b, const char *s)

@@ -25,7 +25,7 @@ void tr_use_reserve(struct tree *t)
     t->arena.cap = sizeof t->mem;
 }
 
-struct tnode *tr_add(struct tree *t, const char *key, enum tkind kind)
+struct tnode *tr_add_on(struct tree *t, const char *key, enum tkind kind)
 {
     if (!t->on || t->n >= t->limit) {
         if (t->on)
@@ -39,29 +39,6 @@ struct tnode *tr_add(struct tree *t, const char *key, enum tkind kind)
     n->kind = (uint8_t)kind;
     n->depth = t->depth;
     return n;
-}
-
-struct tnode *tr_open(struct tree *t, const char *key, enum tkind kind)
-{
-    struct tnode *n = tr_add(t, key, kind);
-    if (t->on)
-        t->depth++;
-    return n;
-}
-
-struct tnode *tr_open_r(struct tree *t, const char *key, enum tkind kind, size_t off, size_t len)
-{
-    struct tnode *n = tr_open(t, key, kind);
-    n->flags |= TF_RANGE;
-    n->off = (uint32_t)off;
-    n->len = (uint32_t)len;
-    return n;
-}
-
-void tr_close(struct tree *t)
-{
-    if (t->on && t->depth)
-        t->depth--;
 }
 
 void tr_close_to(struct tree *t, uint16_t d)
@@ -307,32 +284,55 @@ void tr_render_text(const struct tree *t, struct sbuf *out)
         sb_puts(out, "  ... (tree truncated)\n");
 }
 
+/* Keys are string literals, a few dozen distinct ones: remember their
+ * lengths by address (direct-mapped) instead of measuring them per use. */
+static size_t key_len(const char *k)
+{
+    static const char *ptr[1024];
+    static uint8_t len[1024];
+    unsigned h = (unsigned)(((uintptr_t)k ^ (uintptr_t)k >> 10) & 1023u);
+    if (ptr[h] == k)
+        return len[h];
+    size_t n = strlen(k);
+    if (n < 256) {
+        ptr[h] = k;
+        len[h] = (uint8_t)n;
+    }
+    return n;
+}
+
+/* Copies n octets in 16-octet steps (overlapping at the end), never
+ * reading past s + n. */
+static inline void copy_small(char *d, const char *s, size_t n)
+{
+    while (n > 16) {
+        memcpy(d, s, 16);
+        d += 16;
+        s += 16;
+        n -= 16;
+    }
+    sb_copy16(d, s, n);
+}
+
 static void json_key(struct sbuf *out, const char *key, const char *suffix)
 {
     if (!key)
         key = "_";
-    /* Keys are short static identifiers: copy them in one pass without
-     * strlen when they fit; otherwise (never in practice) the general path. */
-    if (out->cap - out->len >= 72) {
-        char *d = out->p + out->len;
-        const char *k = key, *x = suffix ? suffix : "";
-        size_t n = 0;
-        d[n++] = '"';
-        while (*k && n < 48)
-            d[n++] = *k++;
-        while (*x && n < 68)
-            d[n++] = *x++;
-        if (!*k && !*x) {
-            d[n++] = '"';
-            d[n++] = ':';
-            out->len += n;
-            return;
-        }
+    size_t kn = key_len(key), xn = suffix ? key_len(suffix) : 0;
+    char *d = sb_want(out, kn + xn + 3);
+    if (d) {
+        d[0] = '"';
+        copy_small(d + 1, key, kn);
+        copy_small(d + 1 + kn, suffix, xn);
+        d[1 + kn + xn] = '"';
+        d[2 + kn + xn] = ':';
+        out->len += kn + xn + 3;
+        return;
     }
     sb_putc(out, '"');
-    sb_puts(out, key);
+    sb_putn(out, key, kn);
     if (suffix)
-        sb_puts(out, suffix);
+        sb_putn(out, suffix, xn);
     sb_putn(out, "\":", 2);
 }
 

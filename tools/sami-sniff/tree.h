@@ -79,11 +79,38 @@ static inline bool tr_on(const struct tree *t) { return t->on; }
  * *_m call to turn what was written since into a node string. */
 static inline uint32_t tr_mark(const struct tree *t) { return (uint32_t)t->arena.len; }
 
-struct tnode *tr_add(struct tree *t, const char *key, enum tkind kind);
+struct tnode *tr_add_on(struct tree *t, const char *key, enum tkind kind);
+/* Inline so that with the tree off (one-line mode) a call is one test: the
+ * dummy node absorbs whatever the caller sets on it and is never shown. */
+static inline struct tnode *tr_add(struct tree *t, const char *key, enum tkind kind)
+{
+    return t->on ? tr_add_on(t, key, kind) : &t->dummy;
+}
 /* Containers. */
-struct tnode *tr_open(struct tree *t, const char *key, enum tkind kind);
-struct tnode *tr_open_r(struct tree *t, const char *key, enum tkind kind, size_t off, size_t len);
-void tr_close(struct tree *t);
+static inline struct tnode *tr_open(struct tree *t, const char *key, enum tkind kind)
+{
+    if (!t->on)
+        return &t->dummy;
+    struct tnode *n = tr_add_on(t, key, kind);
+    t->depth++;
+    return n;
+}
+static inline struct tnode *tr_open_r(struct tree *t, const char *key, enum tkind kind, size_t off,
+                                      size_t len)
+{
+    if (!t->on)
+        return &t->dummy;
+    struct tnode *n = tr_open(t, key, kind);
+    n->flags |= TF_RANGE;
+    n->off = (uint32_t)off;
+    n->len = (uint32_t)len;
+    return n;
+}
+static inline void tr_close(struct tree *t)
+{
+    if (t->on && t->depth)
+        t->depth--;
+}
 /* Closes until depth d (0 = top level of the frame object). */
 void tr_close_to(struct tree *t, uint16_t d);
 /* Sets a container's title (or any node's string) from a mark. */
