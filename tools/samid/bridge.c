@@ -265,7 +265,7 @@ struct sami_store bridge_learner_store(void)
  * every node call the glue compares them and logs each that moved, with
  * what was being processed. */
 struct cdesc {
-    int src;        /* 0 node, 1 xfer, 2 mig, 3 vdp, 4 ecp */
+    int src;        /* 0 node, 1 xfer, 2 mig, 3 vdp, 4 ecp, 5 L2 link */
     size_t off;
     int level;
     const char *name, *why;
@@ -276,6 +276,7 @@ struct cdesc {
 #define CM(f, l, w) {2, offsetof(struct sami_mig_bridge_counters, f), l, #f, w}
 #define CV(f, l, w) {3, offsetof(struct sami_vdp_bridge_counters, f), l, #f, w}
 #define CE(f, l, w) {4, offsetof(struct sami_ecp_engine_counters, f), l, #f, w}
+#define CL(f, l, w) {5, offsetof(struct sami_xfer_link_stats, f), l, #f, w}
 enum { W = SAMID_LOG_WARN, I = SAMID_LOG_INFO, G = SAMID_LOG_DEBUG };
 
 static const struct cdesc CD[] = {
@@ -327,6 +328,11 @@ static const struct cdesc CD[] = {
     CE(bad_frames, W, "malformed ECP frame"),
     CE(errors, W, "ECP gave up after R retries"),
     CE(queue_full, W, "ECP queue full"),
+    CL(bad_rx, W, "malformed or inconsistent L2 transfer frame"),
+    CL(toobig_rx, W, "L2 message larger than the reassembly buffer (dropped)"),
+    CL(gap_rx, G, "L2 fragment out of order (not acknowledged: resent)"),
+    CL(msgs_failed, W, "an L2 message was given up after its retries"),
+    CL(queue_full, W, "L2 transmit queue full"),
 };
 
 struct snap {
@@ -335,6 +341,7 @@ struct snap {
     struct sami_mig_bridge_counters mig;
     struct sami_vdp_bridge_counters vdp;
     struct sami_ecp_engine_counters ecp;
+    struct sami_xfer_link_stats link;
     int port;
 };
 
@@ -352,6 +359,8 @@ static void take(struct snap *s, int port)
     if (x)
         s->xfer = *sami_xfer_engine_counters(x);
     s->mig = *sami_mig_bridge_get_counters(sami_node_bridge_mig(D->node));
+    if (D->has_l2)
+        s->link = *sami_xfer_link_stats(sami_node_bridge_link(D->node));
     const struct sami_vdp_bridge *v = vdp_of(port);
     if (v) {
         s->vdp = v->stats;
@@ -366,7 +375,8 @@ static const void *base_of(const struct snap *s, int src)
     case 1: return &s->xfer;
     case 2: return &s->mig;
     case 3: return &s->vdp;
-    default: return &s->ecp;
+    case 4: return &s->ecp;
+    default: return &s->link;
     }
 }
 
@@ -787,6 +797,19 @@ void bridge_l2_frame(const uint8_t *f, size_t len)
     if (len < 14 || f[12] != 0x88 || f[13] != 0xb5)
         return;
     char what[96], m[18];
+    /* the node takes frames only from the MAC of an L2 peer's bridge id;
+     * anything else on the fabric is a stranger: say so here, where the
+     * node would only count it as "not for me" */
+    int known = 0;
+    for (size_t i = 0; i < D->npeers && !known; i++)
+        known = D->peers[i].cfg->binding == SAMI_XFER_BIND_L2 &&
+                memcmp(D->peers[i].cfg->id.mac, f + 6, 6) == 0;
+    if (!known) {
+        D->frames_refused++;
+        slog_rl(SAMID_LOG_WARN, "l2-stranger", "%s: refused an L2 transfer frame from %s: not "
+                "the MAC of a configured L2 peer", D->l2.ifname, hexmac(f + 6, m));
+        return;
+    }
     snprintf(what, sizeof what, "%s: L2 transfer frame from %s", D->l2.ifname, hexmac(f + 6, m));
     (void)bridge_rx(SAMID_PORT_L2, f, len, what);
 }

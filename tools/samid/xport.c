@@ -10,8 +10,9 @@
  * of one peer cannot interleave inside the node's deframer.
  *
  * A connection is identified by the sender bridge id of its first message;
- * an unknown sender, a stream that does not deframe, or 16 refused messages
- * in a row close it. Sockets are non-blocking; output waits in a per-
+ * an unknown sender, a first message the node refuses on an inbound
+ * connection (not authentic), a stream that does not deframe, or 16 refused
+ * messages in a row close it. Sockets are non-blocking; output waits in a per-
  * connection buffer (at most 8 MiB: beyond that a message is dropped and the
  * engine's retransmission timer covers it). */
 #define _DEFAULT_SOURCE 1
@@ -150,8 +151,18 @@ static const char *peer_name(size_t i, char *buf, size_t n)
     return buf;
 }
 
+/* The connection whose message the node is processing: answers may go back
+ * on it, and it must not be freed under on_message (a send that fails while
+ * answering defers the close until the node returns). */
+static struct conn *rx_conn;
+static char rx_conn_broken[96];
+
 static void conn_close(struct conn *c, const char *why)
 {
+    if (c == rx_conn) {
+        snprintf(rx_conn_broken, sizeof rx_conn_broken, "%s", why);
+        return;
+    }
     char pn[96] = "unidentified";
     if (c->peer >= 0)
         peer_name((size_t)c->peer, pn, sizeof pn);
@@ -257,6 +268,12 @@ void xport_send(size_t peer, const uint8_t *bytes, size_t len)
     for (size_t i = 0; !c && i < D->nconns; i++)
         if (D->conns[i]->peer == (int)peer && D->conns[i]->authed && !D->conns[i]->outbound)
             c = D->conns[i];
+    /* an answer to the message being delivered: the engine only answers
+     * one that authenticated, so its connection is about to be proven
+     * (without this the first answer on a new inbound connection, e.g. the
+     * HELLO response, was lost whenever our own connection was down) */
+    if (!c && rx_conn && rx_conn->peer == (int)peer)
+        c = rx_conn;
     if (!c)
         c = p->out;
     char pn[96];
@@ -471,7 +488,9 @@ static int on_message(struct conn *c, uint8_t *msg, size_t mlen)
             conn_close(c, "unknown sender");
             return -1;
         }
-        slog(SAMID_LOG_INFO, "transfer: inbound connection from %s says it is peer %s", c->addr,
+        /* a claim until its message authenticates: debug (anyone can
+         * claim, as often as it connects); the proof is logged at info */
+        slog(SAMID_LOG_DEBUG, "transfer: inbound connection from %s says it is peer %s", c->addr,
              peer_name((size_t)c->peer, pn, sizeof pn));
     }
     /* The node takes bytes of the stream; whole messages keep its own
@@ -481,16 +500,36 @@ static int on_message(struct conn *c, uint8_t *msg, size_t mlen)
     char what[256];
     snprintf(what, sizeof what, "transfer message from peer %s via %s",
              peer_name((size_t)c->peer, pn, sizeof pn), c->addr);
+    rx_conn = c;
+    rx_conn_broken[0] = 0;
     int ok = bridge_rx(D->peers[c->peer].node_port, frame, mlen + SAMI_XFER_STREAM_PREFIX_LEN, what);
+    rx_conn = NULL;
+    if (rx_conn_broken[0]) {
+        char why[96];
+        snprintf(why, sizeof why, "%s", rx_conn_broken);
+        conn_close(c, why);
+        return -1;
+    }
     if (ok) {
         if (!c->authed)
-            slog(SAMID_LOG_DEBUG, "transfer: connection %s authenticated", c->addr);
+            slog(SAMID_LOG_INFO, "transfer: %s connection %s authenticated: peer %s",
+                 c->outbound ? "outbound" : "inbound", c->addr,
+                 peer_name((size_t)c->peer, pn, sizeof pn));
         c->authed = 1;
         c->refused_in_row = 0;
         D->peers[c->peer].backoff = BACKOFF_MIN;
         return 0;
     }
     c->refused++;
+    if (!c->authed && !c->outbound) {
+        /* A peer's first message always authenticates (it holds the key);
+         * one that does not is a stranger or a forger claiming a peer's id:
+         * keeping its connection would let such connections pile up to the
+         * connection limit and lock the real peer out. */
+        D->tcp_refused++;
+        conn_close(c, "first message refused (not authenticated)");
+        return -1;
+    }
     if (++c->refused_in_row >= REFUSED_CLOSE) {
         conn_close(c, "too many refused messages in a row");
         return -1;
