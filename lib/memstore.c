@@ -11,7 +11,10 @@
  * - Every entry belongs to one "set": a VM's records (live records and
  *   tombstones), or one migration's staging area (staged records, or after
  *   commit the records the commit replaced). One hash table indexes all
- *   entries by (set, type, sami_di_key_hash).
+ *   entries by (VM, type, key): a staging area hashes as its VM, so the
+ *   commit and the discard move entries between a VM and its migration
+ *   without re-hashing them. Keys are read from the stored octets
+ *   (sami_store_value_key), never by decoding a record.
  * - Times: an entry keeps the record as given plus the `now` of its put (the
  *   anchor); reading it out rebases by now - anchor. The expiry heap orders
  *   entries by anchor + their expiring timer, read straight from the
@@ -32,6 +35,13 @@
 #define GEN_MAX ((UINT64_C(1) << 48) - 1)
 #define INLINE_MAX 92u
 #define NO_TIME UINT64_MAX
+
+/* A hint only: memory about to be read (no effect where unsupported). */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
 
 /* ---- entries ---- */
 
@@ -108,6 +118,20 @@ static const uint8_t addr_off[SAMI_DI_TYPE_MAX + 1][MAX_ADDRS] = {
     [SAMI_DI_IGMP] = {4, 20, NO_EXP},          /* group, source */
     [SAMI_DI_COUNTERS] = {NO_EXP},
     [SAMI_DI_FIREWALL] = {6, 22, 54, 70},     /* src, dst, NAT src, NAT dst */
+};
+
+/* Current record version per type (checked against lib/di at create):
+ * read for every entry turned back into a value. */
+static const uint8_t cur_version[SAMI_DI_TYPE_MAX + 1] = {
+    0,
+    SAMI_DI_DHCP_VERSION,
+    SAMI_DI_DHCPV6_VERSION,
+    SAMI_DI_ND_VERSION,
+    SAMI_DI_DOT1X_VERSION,
+    SAMI_DI_ACL_VERSION,
+    SAMI_DI_IGMP_VERSION,
+    SAMI_DI_COUNTERS_VERSION,
+    SAMI_DI_FIREWALL_VERSION,
 };
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -217,6 +241,7 @@ enum { SET_VM = 1, SET_MIG = 2 };
 
 struct mset {
     uint32_t id;
+    uint32_t hid;  /* hash id: the VM's set id (a migration hashes as its VM) */
     uint32_t head; /* first entry, NIL if empty */
     uint32_t n;    /* entries in the list */
     uint8_t kind;
@@ -256,6 +281,8 @@ struct sami_memstore {
     size_t bytes, peak;
 
     struct chunk **chunks;
+    uint8_t *chunk_cls; /* each chunk's size class, beside the table: finding an
+                           entry must not touch its chunk's header (a cache miss) */
     uint32_t chunk_cap, nchunks, chunk_hint;
     uint32_t partial[NCLS];
 
@@ -344,14 +371,22 @@ static int vm_held(const struct mvm *vm)
 
 static struct ent *E(const struct sami_memstore *ms, uint32_t idx)
 {
-    struct chunk *c = ms->chunks[idx >> SLOT_BITS];
-    return (struct ent *)(void *)((unsigned char *)c + CHUNK_HDR +
-                                  (size_t)(idx & SLOT_MASK) * cls_size[c->cls]);
+    uint32_t cn = idx >> SLOT_BITS;
+    return (struct ent *)(void *)((unsigned char *)ms->chunks[cn] + CHUNK_HDR +
+                                  (size_t)(idx & SLOT_MASK) * cls_size[ms->chunk_cls[cn]]);
+}
+
+/* Walks along a set's list chase one pointer per entry: fetching the next
+ * entry while this one is worked on overlaps the cache misses a little. */
+static void prefetch_ent(const struct sami_memstore *ms, uint32_t idx)
+{
+    if (idx != NIL)
+        PREFETCH(E(ms, idx));
 }
 
 static size_t ent_cap(const struct sami_memstore *ms, uint32_t idx)
 {
-    return (size_t)cls_size[ms->chunks[idx >> SLOT_BITS]->cls] - sizeof(struct ent);
+    return (size_t)cls_size[ms->chunk_cls[idx >> SLOT_BITS]] - sizeof(struct ent);
 }
 
 static void partial_push(struct sami_memstore *ms, uint32_t cn)
@@ -387,10 +422,19 @@ static int chunk_table_grow(struct sami_memstore *ms)
     struct chunk **n = m_alloc(ms, (size_t)ncap * sizeof *n);
     if (!n)
         return SAMI_ERR_NOMEM;
-    for (uint32_t i = 0; i < ncap; i++)
+    uint8_t *nc = m_alloc(ms, ncap);
+    if (!nc) {
+        m_free(ms, n, (size_t)ncap * sizeof *n);
+        return SAMI_ERR_NOMEM;
+    }
+    for (uint32_t i = 0; i < ncap; i++) {
         n[i] = i < ms->chunk_cap ? ms->chunks[i] : NULL;
+        nc[i] = i < ms->chunk_cap ? ms->chunk_cls[i] : 0;
+    }
     m_free(ms, ms->chunks, (size_t)ms->chunk_cap * sizeof *ms->chunks);
+    m_free(ms, ms->chunk_cls, ms->chunk_cap);
     ms->chunks = n;
+    ms->chunk_cls = nc;
     ms->chunk_cap = ncap;
     return 0;
 }
@@ -416,6 +460,7 @@ static uint32_t slot_alloc(struct sami_memstore *ms, unsigned cls)
         c->cls = (uint8_t)cls;
         c->nslots = (uint16_t)((CHUNK_BYTES - CHUNK_HDR) / cls_size[cls]);
         ms->chunks[cn] = c;
+        ms->chunk_cls[cn] = (uint8_t)cls;
         ms->nchunks++;
         ms->chunk_hint = cn + 1;
         partial_push(ms, cn);
@@ -438,6 +483,7 @@ static void slot_free(struct sami_memstore *ms, uint32_t idx)
 {
     uint32_t cn = idx >> SLOT_BITS;
     struct chunk *c = ms->chunks[cn];
+    E(ms, idx)->tf = 0; /* type 0: a free slot (h_rehash skips it) */
     E(ms, idx)->hnext = c->free_head;
     c->free_head = idx & SLOT_MASK;
     c->used--;
@@ -512,24 +558,94 @@ static int ent_store(struct sami_memstore *ms, uint32_t idx, const uint8_t *enc,
     return 0;
 }
 
-static int ent_decode(const struct ent *e, struct sami_di_record *rec)
+#define VAL_BUF (VAL_SKIP + SAMI_DI_MAX_LEN)
+
+/* The entry as its element value (version, op UPSERT, fields) in
+ * out[VAL_BUF]: its length, 0 if the stored form is broken. */
+static size_t ent_value(const struct ent *e, uint8_t *out)
 {
     size_t n;
     const uint8_t *b = ent_bytes(e, &n);
-    uint8_t type = (uint8_t)(e->tf & EF_TYPE);
-    uint8_t buf[VAL_SKIP + SAMI_DI_MAX_LEN];
-    size_t vn = type <= SAMI_DI_TYPE_MAX ? unpack_value(type, b, n, buf + VAL_SKIP) : 0;
+    unsigned type = e->tf & EF_TYPE;
+    size_t vn = type >= 1 && type <= SAMI_DI_TYPE_MAX ? unpack_value(type, b, n, out + VAL_SKIP)
+                                                      : 0;
     if (!vn)
+        return 0;
+    out[0] = cur_version[type];
+    out[1] = SAMI_DI_OP_UPSERT;
+    return vn + VAL_SKIP;
+}
+
+static int ent_decode(const struct ent *e, struct sami_di_record *rec)
+{
+    uint8_t buf[VAL_BUF];
+    size_t n = ent_value(e, buf);
+    if (!n)
         return SAMI_ERR_LENGTH;
-    buf[0] = sami_di_current_version(type);
-    buf[1] = SAMI_DI_OP_UPSERT;
-    return sami_di_decode(type, buf, vn + VAL_SKIP, rec, NULL);
+    return sami_di_decode((uint8_t)(e->tf & EF_TYPE), buf, n, rec, NULL);
+}
+
+/* A record's key octets (sami_store_value_key) and their hash for the
+ * table. The hash is the store's own: 8 octets per step, not FNV's one. */
+struct mkey {
+    uint64_t h;
+    size_t n;
+    uint8_t b[SAMI_STORE_KEY_MAX];
+};
+
+static uint64_t key_mix(const uint8_t *k, size_t n)
+{
+    uint64_t h = (uint64_t)n * UINT64_C(0x9e3779b97f4a7c15);
+    for (; n >= 8; k += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, k, 8);
+        h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w = w << 8 | k[i];
+    h = (h ^ w) * UINT64_C(0x94d049bb133111eb);
+    return h ^ (h >> 31);
+}
+
+/* Key of an element value; SAMI_ERR_LENGTH if too short for its key. */
+static int key_of_value(unsigned type, const uint8_t *val, size_t len, struct mkey *k)
+{
+    k->n = sami_store_value_key((uint8_t)type, val, len, k->b);
+    if (!k->n)
+        return SAMI_ERR_LENGTH;
+    k->h = key_mix(k->b, k->n);
+    return 0;
+}
+
+/* Key of a record struct, reading only its type and key fields (del and
+ * get take keys whose other fields may be anything). */
+static int key_of_record(const struct sami_di_record *rec, struct mkey *k)
+{
+    uint8_t buf[SAMI_DI_MAX_LEN];
+    struct sami_wr w;
+    size_t n;
+    sami_wr_init(&w, buf, sizeof buf);
+    sami_di_write(&w, rec); /* never reads past the struct, strings clamped */
+    if (sami_wr_finish(&w, &n) != 0)
+        return SAMI_ERR_INVAL;
+    return key_of_value(rec->type, buf, n, k);
+}
+
+static int ent_key(const struct ent *e, struct mkey *k)
+{
+    uint8_t buf[VAL_BUF];
+    size_t n = ent_value(e, buf);
+    if (!n)
+        return SAMI_ERR_LENGTH;
+    return key_of_value(e->tf & EF_TYPE, buf, n, k);
 }
 
 static uint64_t ent_keyhash(const struct ent *e)
 {
-    struct sami_di_record rec;
-    return ent_decode(e, &rec) == 0 ? sami_di_key_hash(&rec) : 0;
+    struct mkey k;
+    return ent_key(e, &k) == 0 ? k.h : 0;
 }
 
 /* When the entry's expiring timer runs out: anchor + timer, NO_TIME for none. */
@@ -555,24 +671,26 @@ static uint64_t ent_deadline(const struct ent *e)
 
 /* ---- hash table ---- */
 
-static uint32_t bucket_of(const struct sami_memstore *ms, uint32_t set, unsigned type, uint64_t kh)
+static uint32_t bucket_of(const struct sami_memstore *ms, uint32_t hid, unsigned type, uint64_t kh)
 {
-    uint64_t h = kh ^ (((uint64_t)set << 8 | type) * UINT64_C(0x9e3779b97f4a7c15));
+    uint64_t h = kh ^ (((uint64_t)hid << 8 | type) * UINT64_C(0x9e3779b97f4a7c15));
     h ^= h >> 31;
     h *= UINT64_C(0xbf58476d1ce4e5b9);
     h ^= h >> 29;
     return (uint32_t)h & (ms->nbuckets - 1);
 }
 
-static uint32_t h_find(const struct sami_memstore *ms, uint32_t set,
-                       const struct sami_di_record *key, uint64_t kh)
+/* The entry of set s with type and key k, or NIL. The key is type + key
+ * fields, so comparing key octets compares the type too. */
+static uint32_t h_find(const struct sami_memstore *ms, const struct mset *s, unsigned type,
+                       const struct mkey *k)
 {
-    uint32_t idx = ms->buckets[bucket_of(ms, set, key->type, kh)];
+    uint32_t idx = ms->buckets[bucket_of(ms, s->hid, type, k->h)];
     while (idx != NIL) {
         const struct ent *e = E(ms, idx);
-        if (e->set == set && (e->tf & EF_TYPE) == key->type) {
-            struct sami_di_record rec;
-            if (ent_decode(e, &rec) == 0 && sami_di_key_equal(&rec, key))
+        if (e->set == s->id && (e->tf & EF_TYPE) == type) {
+            struct mkey ek;
+            if (ent_key(e, &ek) == 0 && ek.n == k->n && memcmp(ek.b, k->b, k->n) == 0)
                 return idx;
         }
         idx = e->hnext;
@@ -580,10 +698,15 @@ static uint32_t h_find(const struct sami_memstore *ms, uint32_t set,
     return NIL;
 }
 
+static uint32_t ent_hid(const struct sami_memstore *ms, const struct ent *e)
+{
+    return ms->sets[e->set]->hid;
+}
+
 static void h_insert(struct sami_memstore *ms, uint32_t idx, uint64_t kh)
 {
     struct ent *e = E(ms, idx);
-    uint32_t b = bucket_of(ms, e->set, e->tf & EF_TYPE, kh);
+    uint32_t b = bucket_of(ms, ent_hid(ms, e), e->tf & EF_TYPE, kh);
     e->hnext = ms->buckets[b];
     ms->buckets[b] = idx;
 }
@@ -591,7 +714,7 @@ static void h_insert(struct sami_memstore *ms, uint32_t idx, uint64_t kh)
 static void h_remove(struct sami_memstore *ms, uint32_t idx, uint64_t kh)
 {
     struct ent *e = E(ms, idx);
-    uint32_t *pp = &ms->buckets[bucket_of(ms, e->set, e->tf & EF_TYPE, kh)];
+    uint32_t *pp = &ms->buckets[bucket_of(ms, ent_hid(ms, e), e->tf & EF_TYPE, kh)];
     while (*pp != NIL) {
         if (*pp == idx) {
             *pp = e->hnext;
@@ -622,13 +745,33 @@ static void h_maybe_grow(struct sami_memstore *ms)
     uint32_t *ob = ms->buckets;
     ms->buckets = nb;
     ms->nbuckets = nn;
-    for (uint32_t i = 0; i < on; i++) {
-        uint32_t idx = ob[i];
-        while (idx != NIL) {
-            uint32_t next = E(ms, idx)->hnext;
-            h_insert(ms, idx, ent_keyhash(E(ms, idx)));
-            idx = next;
+    /* Every entry is in the table: walk them in memory order, chunk by
+     * chunk, rather than along the old chains (a cache miss per entry), and
+     * link each a few entries after prefetching its new bucket. */
+    enum { AHEAD = 8 };
+    uint32_t ring_idx[AHEAD], ring_b[AHEAD], nr = 0;
+    for (uint32_t cn = 0; cn < ms->chunk_cap; cn++) {
+        const struct chunk *c = ms->chunks[cn];
+        for (uint32_t slot = 0; c && slot < c->bump; slot++) {
+            uint32_t idx = cn << SLOT_BITS | slot;
+            struct ent *e = E(ms, idx);
+            if (!(e->tf & EF_TYPE))
+                continue;
+            uint32_t b = bucket_of(ms, ent_hid(ms, e), e->tf & EF_TYPE, ent_keyhash(e));
+            PREFETCH(&nb[b]);
+            uint32_t r = nr++ % AHEAD;
+            if (nr > AHEAD) {
+                E(ms, ring_idx[r])->hnext = nb[ring_b[r]];
+                nb[ring_b[r]] = ring_idx[r];
+            }
+            ring_idx[r] = idx;
+            ring_b[r] = b;
         }
+    }
+    for (uint32_t k = nr > AHEAD ? nr - AHEAD : 0; k < nr; k++) {
+        uint32_t r = k % AHEAD;
+        E(ms, ring_idx[r])->hnext = nb[ring_b[r]];
+        nb[ring_b[r]] = ring_idx[r];
     }
     m_free(ms, ob, (size_t)on * sizeof *ob);
 }
@@ -741,8 +884,41 @@ static void heap_sync(struct sami_memstore *ms, uint32_t idx, const struct mvm *
  * rejoin aging. */
 static void vm_hold_sync(struct sami_memstore *ms, struct mvm *vm)
 {
-    for (uint32_t idx = vm->set.head; idx != NIL; idx = E(ms, idx)->next)
-        heap_sync(ms, idx, vm);
+    /* A few entries: one heap operation each. Many (a VM of 1 M records
+     * frozen for its migration): O(n log n) heap moves, each reading the
+     * deadlines of cold entries, cost more than rebuilding the heap: take
+     * the VM's entries out or add them in one pass, then heapify (O(n)). */
+    if ((uint64_t)vm->set.n * 16u < ms->nheap || vm->set.n < 64) {
+        for (uint32_t idx = vm->set.head; idx != NIL; idx = E(ms, idx)->next)
+            heap_sync(ms, idx, vm);
+        return;
+    }
+    int held = vm_held(vm);
+    uint32_t out = 0;
+    for (uint32_t idx = vm->set.head; idx != NIL; idx = E(ms, idx)->next) {
+        struct ent *e = E(ms, idx);
+        prefetch_ent(ms, e->next);
+        int want = !held && !(e->tf & EF_TOMB) && ent_deadline(e) != NO_TIME;
+        if (!want && e->heap != NIL) {
+            e->heap = NIL; /* its slot in the array is dropped below */
+            out++;
+        } else if (want && e->heap == NIL) {
+            heap_place(ms, ms->nheap++, idx); /* capacity is reserved per entry */
+        }
+    }
+    if (out == ms->nheap) {
+        ms->nheap = 0; /* the VM held every deadline (one big VM): nothing to keep */
+    } else if (out) {
+        uint32_t j = 0;
+        for (uint32_t i = 0; i < ms->nheap; i++) {
+            uint32_t idx = ms->heap[i];
+            if (E(ms, idx)->heap != NIL)
+                heap_place(ms, j++, idx);
+        }
+        ms->nheap = j;
+    }
+    for (uint32_t i = ms->nheap / 2; i-- > 0;)
+        heap_down(ms, i);
 }
 
 /* ---- set ids ---- */
@@ -773,6 +949,7 @@ static int set_register(struct sami_memstore *ms, struct mset *s, uint8_t kind)
     ms->sets[i] = s;
     ms->set_hint = i + 1;
     s->id = i;
+    s->hid = i; /* a migration's set takes its VM's once it has one */
     s->head = NIL;
     s->n = 0;
     s->kind = kind;
@@ -1055,9 +1232,10 @@ static void vm_remove(struct sami_memstore *ms, struct mvm *vm, uint32_t idx, ui
 /* Scratch for encode_value: the encoding, then the stored form. */
 #define ENC_BUF (2 * SAMI_DI_MAX_LEN + 1)
 
-/* Validates and encodes rec; *val / *n = its stored form, inside buf. */
+/* Validates and encodes rec; *val / *n = its stored form, inside buf; *k
+ * its key. */
 static int encode_value(const struct sami_di_record *rec, uint8_t buf[ENC_BUF],
-                        const uint8_t **val, size_t *n)
+                        const uint8_t **val, size_t *n, struct mkey *k)
 {
     struct sami_di_record r = *rec;
     r.op = SAMI_DI_OP_UPSERT;
@@ -1067,6 +1245,9 @@ static int encode_value(const struct sami_di_record *rec, uint8_t buf[ENC_BUF],
         return rc;
     if (len < VAL_SKIP)
         return SAMI_ERR_LENGTH;
+    rc = key_of_value(r.type, buf, len, k);
+    if (rc)
+        return rc;
     uint8_t *out = buf + SAMI_DI_MAX_LEN;
     *n = pack_value(r.type, buf + VAL_SKIP, len - VAL_SKIP, out);
     *val = out;
@@ -1080,6 +1261,21 @@ static int key_ok(const struct sami_di_record *rec)
     if (rec->type < 1 || rec->type > SAMI_DI_TYPE_MAX)
         return SAMI_ERR_TYPE;
     return 0;
+}
+
+/* An entry as an element value for output: times moved to now, op as
+ * given. out holds VAL_BUF; returns the length, 0 if broken. */
+static size_t ent_value_out(const struct ent *e, sami_usec_t now, uint8_t op, int rebase,
+                            uint8_t *out)
+{
+    size_t n = ent_value(e, out);
+    if (!n)
+        return 0;
+    if (rebase)
+        sami_store_value_rebase((uint8_t)(e->tf & EF_TYPE), out, n,
+                                sami_store_elapsed_ms(ent_anchor(e), now));
+    out[1] = op;
+    return n;
 }
 
 /* Decodes an entry for output: times moved to now, op as given. */
@@ -1116,18 +1312,19 @@ static int ms_source_begin(void *ctx, uint64_t mid, const struct sami_vm_id *id)
         return SAMI_ERR_NOMEM;
     }
     m->vm = vm;
+    m->set.hid = vm->set.id;
     if (vm->nsource++ == 0)
         vm->horizon = vm->gen;
     mig_link(ms, m);
     return 0;
 }
 
-static int ms_export(void *ctx, const struct sami_vm_id *id, uint64_t since, sami_usec_t now,
-                     sami_store_emit_fn emit, void *arg, uint64_t *gen_now)
+/* export_records and export_values: one walk, records emitted as structs
+ * (emit) or as element values (emit_value). */
+static int export_walk(struct sami_memstore *ms, const struct sami_vm_id *id, uint64_t since,
+                       sami_usec_t now, sami_store_emit_fn emit, sami_store_emit_value_fn emit_value,
+                       void *arg, uint64_t *gen_now)
 {
-    struct sami_memstore *ms = ctx;
-    if (!ms || !id || !emit)
-        return SAMI_ERR_INVAL;
     struct mvm *vm = vm_find(ms, id);
     if (!vm) {
         if (since > ms->gen)
@@ -1149,6 +1346,7 @@ static int ms_export(void *ctx, const struct sami_vm_id *id, uint64_t since, sam
     int rc = 0;
     for (uint32_t idx = vm->set.head; idx != NIL; idx = E(ms, idx)->next) {
         struct ent *e = E(ms, idx);
+        prefetch_ent(ms, e->next);
         /* From now on a peer may hold this record: deleting it must leave a
          * tombstone. Cleared even after emit stopped, to stay on the safe side. */
         e->tf &= (uint8_t)~EF_FRESH;
@@ -1165,12 +1363,38 @@ static int ms_export(void *ctx, const struct sami_vm_id *id, uint64_t since, sam
                 continue;
             op = SAMI_DI_OP_UPSERT;
         }
-        struct sami_di_record rec;
-        if (ent_out(e, now, op, 1, &rec) != 0)
-            continue; /* cannot happen: entries hold validated encodings */
-        rc = emit(arg, &rec);
+        /* cannot fail: entries hold validated encodings */
+        if (emit_value) {
+            uint8_t val[VAL_BUF];
+            size_t n = ent_value_out(e, now, op, 1, val);
+            if (n)
+                rc = emit_value(arg, (uint8_t)(e->tf & EF_TYPE), val, n);
+        } else {
+            struct sami_di_record rec;
+            if (ent_out(e, now, op, 1, &rec) == 0)
+                rc = emit(arg, &rec);
+        }
     }
     return rc;
+}
+
+static int ms_export(void *ctx, const struct sami_vm_id *id, uint64_t since, sami_usec_t now,
+                     sami_store_emit_fn emit, void *arg, uint64_t *gen_now)
+{
+    struct sami_memstore *ms = ctx;
+    if (!ms || !id || !emit)
+        return SAMI_ERR_INVAL;
+    return export_walk(ms, id, since, now, emit, NULL, arg, gen_now);
+}
+
+static int ms_export_values(void *ctx, const struct sami_vm_id *id, uint64_t since,
+                            sami_usec_t now, sami_store_emit_value_fn emit, void *arg,
+                            uint64_t *gen_now)
+{
+    struct sami_memstore *ms = ctx;
+    if (!ms || !id || !emit)
+        return SAMI_ERR_INVAL;
+    return export_walk(ms, id, since, now, NULL, emit, arg, gen_now);
 }
 
 static int ms_freeze(void *ctx, uint64_t mid)
@@ -1280,6 +1504,7 @@ static int ms_stage_begin(void *ctx, uint64_t mid, const struct sami_vm_id *id,
         return SAMI_ERR_NOMEM;
     }
     m->vm = vm;
+    m->set.hid = vm->set.id; /* staged records hash as the VM's: commit moves, no re-hash */
     m->max_records = limits ? limits->max_records : 0;
     vm->dest = m;
     mig_link(ms, m);
@@ -1291,6 +1516,40 @@ static struct mmig *dest_staging(struct sami_memstore *ms, uint64_t mid, int *rc
     struct mmig *m = mig_find(ms, mid, 1);
     *rc = !m ? SAMI_ERR_NOTFOUND : m->pending ? SAMI_ERR_STATE : 0;
     return *rc ? NULL : m;
+}
+
+/* Applies one record (stored form val[0..n), key k) to staging area m. */
+static int stage_apply(struct sami_memstore *ms, struct mmig *m, unsigned type, unsigned op,
+                       const uint8_t *val, size_t n, const struct mkey *k, sami_usec_t now)
+{
+    int rc;
+    uint32_t idx = h_find(ms, &m->set, type, k);
+    uint64_t kh = k->h;
+    if (op == SAMI_DI_OP_DELETE) {
+        if (idx != NIL) {
+            ent_drop(ms, &m->set, idx);
+            ms->nstaged--;
+        }
+        return 0;
+    }
+    if (idx != NIL) {
+        rc = ent_store(ms, idx, val, n);
+        if (rc)
+            return m->poison = rc;
+        ent_set_anchor(E(ms, idx), now);
+        return 0;
+    }
+    if (m->max_records && m->set.n >= m->max_records)
+        return m->poison = SAMI_ERR_LIMIT;
+    idx = ent_new(ms, type, val, n, &rc);
+    if (idx == NIL)
+        return m->poison = rc;
+    ent_set_anchor(E(ms, idx), now);
+    l_add(ms, &m->set, idx);
+    h_insert(ms, idx, kh);
+    ms->nstaged++;
+    h_maybe_grow(ms);
+    return 0;
 }
 
 static int ms_stage_put(void *ctx, uint64_t mid, const struct sami_di_record *rec, sami_usec_t now)
@@ -1309,35 +1568,73 @@ static int ms_stage_put(void *ctx, uint64_t mid, const struct sami_di_record *re
     uint8_t buf[ENC_BUF];
     const uint8_t *val;
     size_t n;
-    rc = encode_value(rec, buf, &val, &n);
+    struct mkey k;
+    rc = encode_value(rec, buf, &val, &n, &k);
     if (rc)
         return rc;
-    uint64_t kh = sami_di_key_hash(rec);
-    uint32_t idx = h_find(ms, m->set.id, rec, kh);
-    if (rec->op == SAMI_DI_OP_DELETE) {
-        if (idx != NIL) {
-            ent_drop(ms, &m->set, idx);
-            ms->nstaged--;
+    return stage_apply(ms, m, rec->type, rec->op, val, n, &k, now);
+}
+
+/* stage_put_values looks ahead: the key of record j + AHEAD_B is hashed and
+ * its bucket prefetched, the chain head of record j + AHEAD_E prefetched,
+ * while record j is applied, so the cache misses of a batch overlap
+ * instead of following each other (a 1 M-record staging area is far larger
+ * than the caches). Keys wait in a ring of PUT_RING. */
+#define AHEAD_B 12
+#define AHEAD_E 6
+#define PUT_RING 16
+
+/* The caller validated the values (sami_di_decode); the structure is checked
+ * again, so no offset below can leave a value. No struct, no re-encoding. */
+static int ms_stage_put_values(void *ctx, uint64_t mid, const struct sami_store_value *recs,
+                               size_t n, sami_usec_t now, size_t *applied)
+{
+    struct sami_memstore *ms = ctx;
+    size_t done = 0;
+    if (!applied)
+        applied = &done;
+    *applied = 0;
+    if (!ms || (n && !recs))
+        return SAMI_ERR_INVAL;
+    int rc;
+    struct mmig *m = dest_staging(ms, mid, &rc);
+    if (!m)
+        return rc;
+    if (m->poison)
+        return m->poison;
+    struct mkey k[PUT_RING];
+    size_t keyed = 0; /* records [0, keyed) have their key in the ring */
+    int bad = 0;      /* structure error of record `keyed`, if any */
+    for (size_t j = 0; j < n; j++) {
+        /* keep the key of record j + AHEAD_B ready (and all before it) */
+        while (!bad && keyed < n && keyed <= j + AHEAD_B) {
+            const struct sami_store_value *r = &recs[keyed];
+            struct mkey *kk = &k[keyed % PUT_RING];
+            bad = sami_store_value_check(r->type, r->value, r->len);
+            if (!bad)
+                bad = key_of_value(r->type, r->value, r->len, kk);
+            if (bad)
+                break;
+            PREFETCH(&ms->buckets[bucket_of(ms, m->set.hid, r->type, kk->h)]);
+            keyed++;
         }
-        return 0;
-    }
-    if (idx != NIL) {
-        rc = ent_store(ms, idx, val, n);
+        if (j >= keyed)
+            return bad; /* record j is the bad one; *applied = j */
+        size_t e = j + AHEAD_E;
+        if (e < keyed) {
+            uint32_t head =
+                ms->buckets[bucket_of(ms, m->set.hid, recs[e].type, k[e % PUT_RING].h)];
+            if (head != NIL)
+                PREFETCH(E(ms, head));
+        }
+        const struct sami_store_value *r = &recs[j];
+        uint8_t packed[SAMI_DI_MAX_LEN + 1];
+        size_t pn = pack_value(r->type, r->value + VAL_SKIP, r->len - VAL_SKIP, packed);
+        rc = stage_apply(ms, m, r->type, r->value[1], packed, pn, &k[j % PUT_RING], now);
         if (rc)
-            return m->poison = rc;
-        ent_set_anchor(E(ms, idx), now);
-        return 0;
+            return rc;
+        *applied = j + 1;
     }
-    if (m->max_records && m->set.n >= m->max_records)
-        return m->poison = SAMI_ERR_LIMIT;
-    idx = ent_new(ms, rec->type, val, n, &rc);
-    if (idx == NIL)
-        return m->poison = rc;
-    ent_set_anchor(E(ms, idx), now);
-    l_add(ms, &m->set, idx);
-    h_insert(ms, idx, kh);
-    ms->nstaged++;
-    h_maybe_grow(ms);
     return 0;
 }
 
@@ -1355,6 +1652,30 @@ static int ms_stage_foreach(void *ctx, uint64_t mid, sami_store_emit_fn emit, vo
         if (ent_out(E(ms, idx), 0, SAMI_DI_OP_UPSERT, 0, &rec) != 0)
             continue;
         rc = emit(arg, &rec);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int ms_stage_foreach_values(void *ctx, uint64_t mid, sami_store_emit_value_fn emit,
+                                   void *arg)
+{
+    struct sami_memstore *ms = ctx;
+    if (!ms || !emit)
+        return SAMI_ERR_INVAL;
+    int rc;
+    struct mmig *m = dest_staging(ms, mid, &rc);
+    if (!m)
+        return rc;
+    for (uint32_t idx = m->set.head; idx != NIL; idx = E(ms, idx)->next) {
+        const struct ent *e = E(ms, idx);
+        prefetch_ent(ms, e->next);
+        uint8_t val[VAL_BUF];
+        size_t n = ent_value(e, val);
+        if (!n)
+            continue;
+        rc = emit(arg, (uint8_t)(e->tf & EF_TYPE), val, n);
         if (rc)
             return rc;
     }
@@ -1380,38 +1701,56 @@ static int ms_stage_commit(void *ctx, uint64_t mid, uint32_t elapsed_ms, sami_us
     m->pending = 1;
     vm_hold_sync(ms, vm); /* pending: out of aging until activate/discard */
     uint64_t g = gen_bump(ms);
-    uint32_t idx = m->set.head;
+    /* Staged entries hash as the VM's (same bucket), so moving one between
+     * the sets needs no re-hashing; and a VM holding nothing here yet (the
+     * usual destination) has no record to replace: no lookups at all. */
+    int lookup = vm->set.n != 0;
+    if (!lookup) {
+        /* the VM's empty list takes the staged one as it is */
+        vm->set.head = m->set.head;
+        vm->set.n = m->set.n;
+        m->set.head = NIL;
+        m->set.n = 0;
+    }
+    uint32_t idx = lookup ? m->set.head : vm->set.head;
     while (idx != NIL) {
         struct ent *e = E(ms, idx);
         uint32_t next = e->next;
-        struct sami_di_record rec;
-        if (ent_decode(e, &rec) == 0) {
-            uint64_t kh = sami_di_key_hash(&rec);
-            h_remove(ms, idx, kh);
+        prefetch_ent(ms, next);
+        unsigned type = e->tf & EF_TYPE;
+        if (lookup)
             l_del(ms, &m->set, idx);
-            uint32_t old = h_find(ms, vm->set.id, &rec, kh);
+        else
+            e->set = vm->set.id;
+        struct mkey k;
+        if (lookup && ent_key(e, &k) == 0) {
+            uint32_t old = h_find(ms, &vm->set, type, &k);
             if (old != NIL) {
                 /* kept aside so discard can put it back exactly */
-                h_remove(ms, old, kh);
                 l_del(ms, &vm->set, old);
-                count_add(ms, vm, rec.type, -1);
+                count_add(ms, vm, type, -1);
                 l_add(ms, &m->set, old);
-                h_insert(ms, old, kh);
                 ms->nsaved++;
             }
-            sami_di_rebase(&rec, elapsed_ms);
-            uint8_t buf[ENC_BUF];
-            const uint8_t *val;
-            size_t n;
-            if (encode_value(&rec, buf, &val, &n) == 0)
-                (void)ent_store(ms, idx, val, n); /* same length: in place */
-            e->tf = (uint8_t)(e->tf | EF_PENDING | EF_FRESH);
-            ent_set_gen(e, g);
-            l_add(ms, &vm->set, idx);
-            h_insert(ms, idx, kh);
-            count_add(ms, vm, rec.type, 1);
-            ms->nstaged--;
         }
+        /* Rebased only when there is time to add (the transfer engine
+         * passes 0: it anchors each stage_put instead); in place, since
+         * rebasing keeps every length. */
+        if (elapsed_ms) {
+            uint8_t v[VAL_BUF], packed[SAMI_DI_MAX_LEN + 1];
+            size_t n = ent_value(e, v);
+            if (n) {
+                sami_store_value_rebase((uint8_t)type, v, n, elapsed_ms);
+                (void)ent_store(ms, idx, packed,
+                                pack_value(type, v + VAL_SKIP, n - VAL_SKIP, packed));
+            }
+        }
+        e->tf = (uint8_t)(e->tf | EF_PENDING | EF_FRESH);
+        ent_set_gen(e, g);
+        if (lookup)
+            l_add(ms, &vm->set, idx);
+        count_add(ms, vm, type, 1);
+        ms->nstaged--;
         idx = next;
     }
     vm->gen = g;
@@ -1472,11 +1811,8 @@ static int ms_discard(void *ctx, uint64_t mid)
         while (m->set.head != NIL) {
             idx = m->set.head;
             struct ent *e = E(ms, idx);
-            uint64_t kh = ent_keyhash(e);
-            h_remove(ms, idx, kh);
-            l_del(ms, &m->set, idx);
+            l_del(ms, &m->set, idx); /* same hash bucket in either set */
             l_add(ms, &vm->set, idx);
-            h_insert(ms, idx, kh);
             ent_set_gen(e, g);
             count_add(ms, vm, e->tf & EF_TYPE, 1);
             ms->nsaved--;
@@ -1501,7 +1837,8 @@ static int ms_put(void *ctx, const struct sami_vm_id *id, const struct sami_di_r
     uint8_t buf[ENC_BUF];
     const uint8_t *val;
     size_t n;
-    int rc = encode_value(rec, buf, &val, &n);
+    struct mkey k;
+    int rc = encode_value(rec, buf, &val, &n, &k);
     if (rc)
         return rc;
     struct mvm *vm = vm_find(ms, id);
@@ -1509,8 +1846,8 @@ static int ms_put(void *ctx, const struct sami_vm_id *id, const struct sami_di_r
         return SAMI_ERR_STATE;
     if (ms->gen >= GEN_MAX)
         return SAMI_ERR_LIMIT;
-    uint64_t kh = sami_di_key_hash(rec);
-    uint32_t idx = vm ? h_find(ms, vm->set.id, rec, kh) : NIL;
+    uint64_t kh = k.h;
+    uint32_t idx = vm ? h_find(ms, &vm->set, rec->type, &k) : NIL;
     if (idx != NIL) {
         rc = ent_store(ms, idx, val, n);
         if (rc)
@@ -1548,7 +1885,10 @@ static int ms_put(void *ctx, const struct sami_vm_id *id, const struct sami_di_r
 static uint32_t vm_lookup(const struct sami_memstore *ms, const struct mvm *vm,
                           const struct sami_di_record *rec)
 {
-    uint32_t idx = h_find(ms, vm->set.id, rec, sami_di_key_hash(rec));
+    struct mkey k;
+    if (key_of_record(rec, &k) != 0)
+        return NIL;
+    uint32_t idx = h_find(ms, &vm->set, rec->type, &k);
     return idx != NIL && !(E(ms, idx)->tf & EF_TOMB) ? idx : NIL;
 }
 
@@ -1684,6 +2024,9 @@ static const struct sami_store_ops memstore_ops = {
     .count = ms_count,
     .foreach = ms_foreach,
     .vm_flags = ms_vm_flags,
+    .export_values = ms_export_values,
+    .stage_put_values = ms_stage_put_values,
+    .stage_foreach_values = ms_stage_foreach_values,
 };
 
 /* ---- create / destroy ---- */
@@ -1696,6 +2039,8 @@ static int check_layout(void)
 {
     const uint32_t mark = UINT32_C(0x5a3c0f96);
     for (unsigned t = 1; t <= SAMI_DI_TYPE_MAX; t++) {
+        if (cur_version[t] != sami_di_current_version(t))
+            return SAMI_ERR_UNSUPPORTED;
         struct sami_di_record r;
         memset(&r, 0, sizeof r);
         r.type = (uint8_t)t;
@@ -1851,6 +2196,7 @@ void sami_memstore_destroy(struct sami_memstore *ms)
     for (uint32_t i = 0; i < ms->chunk_cap; i++)
         m_free(ms, ms->chunks[i], CHUNK_BYTES);
     m_free(ms, ms->chunks, (size_t)ms->chunk_cap * sizeof *ms->chunks);
+    m_free(ms, ms->chunk_cls, ms->chunk_cap);
     m_free(ms, ms->buckets, (size_t)ms->nbuckets * sizeof *ms->buckets);
     m_free(ms, ms->heap, (size_t)ms->heap_cap * sizeof *ms->heap);
     m_free(ms, ms->sets, (size_t)ms->set_cap * sizeof *ms->sets);

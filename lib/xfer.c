@@ -1144,6 +1144,41 @@ void sami_xfer_digest_add(uint64_t *sum, const void *value, size_t n)
         *sum += sami_xfer_fnv1a64(value, n); /* unsigned wrap = mod 2^64 */
 }
 
+void sami_xfer_digest_add_many(uint64_t *sum, const uint8_t *const *values, const size_t *lens,
+                               size_t count)
+{
+    if (!sum || !values || !lens)
+        return;
+    const uint64_t prime = UINT64_C(0x100000001b3);
+    size_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        const uint8_t *const *v = values + i;
+        const size_t *n = lens + i;
+        if (!v[0] || !v[1] || !v[2] || !v[3])
+            break; /* the one-at-a-time loop below skips the NULL ones */
+        uint64_t h[4];
+        size_t common = n[0];
+        for (int j = 0; j < 4; j++) {
+            h[j] = UINT64_C(0xcbf29ce484222325);
+            if (n[j] < common)
+                common = n[j];
+        }
+        for (size_t k = 0; k < common; k++) {
+            h[0] = (h[0] ^ v[0][k]) * prime;
+            h[1] = (h[1] ^ v[1][k]) * prime;
+            h[2] = (h[2] ^ v[2][k]) * prime;
+            h[3] = (h[3] ^ v[3][k]) * prime;
+        }
+        for (int j = 0; j < 4; j++) {
+            for (size_t k = common; k < n[j]; k++)
+                h[j] = (h[j] ^ v[j][k]) * prime;
+            *sum += h[j];
+        }
+    }
+    for (; i < count; i++)
+        sami_xfer_digest_add(sum, values[i], lens[i]);
+}
+
 /* ------------------------------------------------------------------ */
 /* stream binding */
 

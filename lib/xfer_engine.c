@@ -39,6 +39,8 @@ struct outbox {
     uint32_t unsupported[NT]; /* skipped: the peer does not take the type */
     uint64_t digest;          /* sum of FNV-1a-64 over UPSERT values */
     sami_usec_t at;           /* when exported (snapshot) */
+    const struct xo_chunk *cur; /* the batch unit_chunk() found last, */
+    uint32_t cur_k;             /* and its index */
 };
 
 struct xpeer {
@@ -69,6 +71,8 @@ struct xmig {
     unsigned tries;
     uint64_t ctl_first; /* first sequence of the ABORT / ACTIVATE exchange */
     uint16_t abort_reason;
+    uint8_t committed;  /* source: RESULT OK heard: from now on BR-D decides */
+    sami_usec_t giveup; /* dest ACTIVATING: no ACTIVATE resent after this */
     /* source */
     uint32_t attempt;
     unsigned backoff_n;
@@ -245,6 +249,8 @@ static int outbox_reserve(struct sami_xfer_engine *e, struct outbox *o, uint32_t
     n->cap = cap;
     *o->tail_link = n;
     o->tail = n;
+    if (o->cur == t)
+        o->cur = NULL;
     xfree(e, t);
     return 0;
 }
@@ -259,24 +265,25 @@ struct export_ctx {
     int rc;
 };
 
-static int export_emit(void *arg, const struct sami_di_record *rec)
+/* One exported record, as its element value (the store's own octets when
+ * it implements export_values: nothing decoded or re-encoded here), goes
+ * straight into the current batch. */
+static int export_emit(void *arg, uint8_t type, const uint8_t *val, size_t n)
 {
     struct export_ctx *x = arg;
     struct sami_xfer_engine *e = x->e;
     struct outbox *o = x->o;
-    uint8_t val[SAMI_DI_MAX_LEN];
-    size_t n = 0;
-    if (rec->type == 0 || rec->type > SAMI_DI_TYPE_MAX)
+    if (type == 0 || type > SAMI_DI_TYPE_MAX)
         return 0;
-    if (!(x->want & SAMI_DI_TYPE_BIT(rec->type)))
+    if (!(x->want & SAMI_DI_TYPE_BIT(type)))
         return 0;
-    if (!(x->types & SAMI_DI_TYPE_BIT(rec->type))) {
-        o->unsupported[rec->type]++;
+    if (!(x->types & SAMI_DI_TYPE_BIT(type))) {
+        o->unsupported[type]++;
         o->unsupported[0]++;
         return 0;
     }
-    if (sami_di_encode(rec, val, sizeof val, &n) != 0) {
-        e->c.bad_records++; /* a store record we cannot encode: not sent */
+    if (!val || n < 2 || n > SAMI_DI_MAX_LEN) {
+        e->c.bad_records++; /* not a record value: not sent */
         return 0;
     }
     if (o->nrec >= x->max_records || e->held >= e->cfg.limits.max_records_total)
@@ -286,23 +293,51 @@ static int export_emit(void *arg, const struct sami_di_record *rec)
     if (rc)
         return x->rc = rc;
     struct xo_chunk *t = o->tail;
-    struct sami_wr w;
-    sami_wr_init(&w, t->data + t->len, t->cap - t->len);
-    sami_wr_u16(&w, SAMI_XFER_E_DI(rec->type));
-    sami_wr_u16(&w, (uint16_t)n);
-    sami_wr_bytes(&w, val, n);
+    uint8_t *p = t->data + t->len;
+    uint16_t et = SAMI_XFER_E_DI(type);
+    p[0] = (uint8_t)(et >> 8);
+    p[1] = (uint8_t)et;
+    p[2] = (uint8_t)(n >> 8);
+    p[3] = (uint8_t)n;
+    memcpy(p + SAMI_XFER_ELEM_HDR_LEN, val, n);
     t->len += need;
     t->nrec++;
     o->nrec++;
     e->held++;
-    o->sent[rec->type]++;
+    o->sent[type]++;
     o->sent[0]++;
-    if (rec->op == SAMI_DI_OP_UPSERT) {
-        o->upserts[rec->type]++;
+    if (val[1] == SAMI_DI_OP_UPSERT) { /* digested once the export is done */
+        o->upserts[type]++;
         o->upserts[0]++;
-        sami_xfer_digest_add(&o->digest, val, n);
     }
     return 0;
+}
+
+/* The digest over the UPSERT values of an outbox, four values at a time
+ * (sami_xfer_digest_add_many). */
+static uint64_t outbox_digest(const struct outbox *o)
+{
+    enum { Q = 16 };
+    const uint8_t *v[Q];
+    size_t n[Q], q = 0;
+    uint64_t sum = 0;
+    for (const struct xo_chunk *c = o->head; c; c = c->next) {
+        for (uint32_t off = 0; off + SAMI_XFER_ELEM_HDR_LEN <= c->len;) {
+            const uint8_t *el = c->data + off;
+            size_t len = (size_t)el[2] << 8 | el[3];
+            off += SAMI_XFER_ELEM_HDR_LEN + (uint32_t)len;
+            if (len < 2 || el[SAMI_XFER_ELEM_HDR_LEN + 1] != SAMI_DI_OP_UPSERT)
+                continue;
+            v[q] = el + SAMI_XFER_ELEM_HDR_LEN;
+            n[q++] = len;
+            if (q == Q) {
+                sami_xfer_digest_add_many(&sum, v, n, q);
+                q = 0;
+            }
+        }
+    }
+    sami_xfer_digest_add_many(&sum, v, n, q);
+    return sum;
 }
 
 /* ------------------------------------------------------------------ */
@@ -534,14 +569,26 @@ static uint32_t units_total(const struct xmig *m)
     return m->commit_req && m->delta_ready ? m->npre + m->ndel + 1u : m->npre;
 }
 
-static const struct xo_chunk *unit_chunk(const struct xmig *m, uint32_t u)
+/* Units go out in order (a go-back-N resend rewinds a little): the walk
+ * goes on from the batch found last, so sending n batches costs O(n)
+ * list steps, not O(n^2) (1,000 batches for a VM of 1 M records). */
+static const struct xo_chunk *unit_chunk(struct xmig *m, uint32_t u)
 {
-    const struct outbox *o = u < m->npre ? &m->pre : &m->del;
+    struct outbox *o = u < m->npre ? &m->pre : &m->del;
     uint32_t k = u < m->npre ? u : u - m->npre;
     const struct xo_chunk *c = o->head;
-    while (c && k) {
+    uint32_t i = 0;
+    if (o->cur && o->cur_k <= k) {
+        c = o->cur;
+        i = o->cur_k;
+    }
+    while (c && i < k) {
         c = c->next;
-        k--;
+        i++;
+    }
+    if (c) {
+        o->cur = c;
+        o->cur_k = i;
     }
     return c;
 }
@@ -641,7 +688,7 @@ static int do_export(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m
     if (o == &m->del)
         x.max_records = x.max_records > m->pre.nrec ? x.max_records - m->pre.nrec : 0;
     o->at = now;
-    int rc = sami_store_export(&e->cfg.store, &m->vm, since, now, export_emit, &x, gen);
+    int rc = sami_store_export_values(&e->cfg.store, &m->vm, since, now, export_emit, &x, gen);
     if (x.rc)
         rc = x.rc;
     if (rc) {
@@ -650,6 +697,7 @@ static int do_export(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m
             e->c.limit++;
         return rc;
     }
+    o->digest = outbox_digest(o);
     return 0;
 }
 
@@ -860,6 +908,8 @@ int sami_xfer_engine_create(const struct sami_xfer_engine_cfg *cfg, struct sami_
         c.linger = c.rto * 2u * (c.retries + 2u);
     if (!c.window)
         c.window = 4;
+    if (!c.resolve)
+        c.resolve = SAMI_SEC(600);
     if (c.window > XE_WMAX)
         return SAMI_ERR_INVAL;
     if (!c.seq_start)
@@ -1031,6 +1081,49 @@ static void dst_refuse(struct sami_xfer_engine *e, sami_usec_t now, struct xmig 
     fire_simple(e, now, m, SAMI_XFER_EV_ERROR, SAMI_XFER_ST_FAILED, reason, error);
 }
 
+/* Records handed to the store's stage_put_values at once (the engine's
+ * stack holds the run; the store looks ahead within it). */
+#define STAGE_RUN 32
+
+static void staged_one(struct sami_xfer_engine *e, struct xmig *m, uint8_t type)
+{
+    m->rx_type[type]++;
+    m->rx_type[0]++;
+    m->rx_total++;
+    e->held++;
+    e->c.records_rx++;
+}
+
+/* Stages a run of validated records; a record the store refuses alone is
+ * skipped and counted (bad_records), as in the struct path. 0, or the
+ * LIMIT / NOMEM error after refusing the migration. */
+static int stage_run(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m,
+                     const struct sami_store_value *v, size_t n, sami_usec_t anchor)
+{
+    size_t off = 0;
+    while (off < n) {
+        size_t applied = 0;
+        int rc = sami_store_stage_put_values(&e->cfg.store, m->id, v + off, n - off, anchor,
+                                             &applied);
+        if (applied > n - off)
+            applied = n - off;
+        for (size_t i = 0; i < applied; i++)
+            staged_one(e, m, v[off + i].type);
+        off += applied;
+        if (!rc)
+            break;
+        if (rc == SAMI_ERR_LIMIT || rc == SAMI_ERR_NOMEM) {
+            if (rc == SAMI_ERR_LIMIT)
+                e->c.limit++;
+            dst_refuse(e, now, m, reason_of(rc), 0, rc);
+            return rc;
+        }
+        e->c.bad_records++;
+        off++;
+    }
+    return 0;
+}
+
 static void dst_batch(struct sami_xfer_engine *e, sami_usec_t now, int pid,
                       const struct sami_xfer_msg *msg)
 {
@@ -1131,6 +1224,12 @@ static void dst_batch(struct sami_xfer_engine *e, sami_usec_t now, int pid,
     /* SNAPSHOT TIME is truncated to whole ms: half a ms more centres it */
     sami_usec_t back = SAMI_MSEC(v.snapshot_ms) + 500u + e->peers[pid].srtt / 2u;
     sami_usec_t anchor = at > back ? at - back : 0;
+    /* A store taking element values gets the received octets as they are
+     * (decoded once here, to validate them), a run of records at a time;
+     * others get each decoded record. */
+    int put_values = sami_store_has_put_values(&e->cfg.store);
+    struct sami_store_value run[STAGE_RUN];
+    size_t nrun = 0;
     struct sami_xfer_iter it;
     struct sami_xfer_elem el;
     sami_xfer_iter_init(&it, msg, NULL);
@@ -1150,6 +1249,15 @@ static void dst_batch(struct sami_xfer_engine *e, sami_usec_t now, int pid,
             e->c.unwanted++;
             continue;
         }
+        if (put_values) {
+            run[nrun++] = (struct sami_store_value){di.value, (uint16_t)di.len, rec.type};
+            if (nrun == STAGE_RUN) {
+                if (stage_run(e, now, m, run, nrun, anchor))
+                    return;
+                nrun = 0;
+            }
+            continue;
+        }
         int rc = sami_store_stage_put(&e->cfg.store, m->id, &rec, anchor);
         if (rc == SAMI_ERR_LIMIT || rc == SAMI_ERR_NOMEM) {
             if (rc == SAMI_ERR_LIMIT)
@@ -1161,12 +1269,10 @@ static void dst_batch(struct sami_xfer_engine *e, sami_usec_t now, int pid,
             e->c.bad_records++;
             continue;
         }
-        m->rx_type[rec.type]++;
-        m->rx_type[0]++;
-        m->rx_total++;
-        e->held++;
-        e->c.records_rx++;
+        staged_one(e, m, rec.type);
     }
+    if (nrun && stage_run(e, now, m, run, nrun, anchor))
+        return;
     m->pos = g->next;
     if (msg->hdr.flags & SAMI_XFER_F_LAST) {
         if (type == SAMI_XFER_PRECOPY)
@@ -1177,23 +1283,45 @@ static void dst_batch(struct sami_xfer_engine *e, sami_usec_t now, int pid,
     send_ack(e, now, pid, m->id, msg->seq);
 }
 
+/* Values queued to be digested four at a time; longer ones go alone. */
+#define VQ 4
+#define VQ_MAX 128
+
 struct verify_ctx {
     uint32_t counts[NT];
     uint64_t digest;
+    size_t nq;
+    size_t qlen[VQ];
+    uint8_t q[VQ][VQ_MAX];
 };
 
-static int verify_emit(void *arg, const struct sami_di_record *rec)
+static void verify_flush(struct verify_ctx *v)
+{
+    const uint8_t *p[VQ];
+    for (size_t i = 0; i < v->nq; i++)
+        p[i] = v->q[i];
+    sami_xfer_digest_add_many(&v->digest, p, v->qlen, v->nq);
+    v->nq = 0;
+}
+
+/* The staged records as element values: exactly the octets the digest is
+ * defined over (no re-encoding when the store keeps them so). The store's
+ * octets are valid during the call only: queued values are copies. */
+static int verify_emit(void *arg, uint8_t type, const uint8_t *val, size_t n)
 {
     struct verify_ctx *v = arg;
-    uint8_t val[SAMI_DI_MAX_LEN];
-    size_t n = 0;
-    if (rec->type == 0 || rec->type > SAMI_DI_TYPE_MAX)
+    if (type == 0 || type > SAMI_DI_TYPE_MAX)
         return 0;
-    if (sami_di_encode(rec, val, sizeof val, &n))
-        return SAMI_ERR_VALUE;
-    v->counts[rec->type]++;
+    v->counts[type]++;
     v->counts[0]++;
-    sami_xfer_digest_add(&v->digest, val, n);
+    if (n > VQ_MAX) {
+        sami_xfer_digest_add(&v->digest, val, n);
+        return 0;
+    }
+    memcpy(v->q[v->nq], val, n);
+    v->qlen[v->nq++] = n;
+    if (v->nq == VQ)
+        verify_flush(v);
     return 0;
 }
 
@@ -1245,7 +1373,8 @@ static void dst_commit(struct sami_xfer_engine *e, sami_usec_t now, int pid,
     /* verify what is staged against the COMMIT, then install atomically */
     struct verify_ctx vc;
     memset(&vc, 0, sizeof vc);
-    int rc = sami_store_stage_foreach(&e->cfg.store, m->id, verify_emit, &vc);
+    int rc = sami_store_stage_foreach_values(&e->cfg.store, m->id, verify_emit, &vc);
+    verify_flush(&vc);
     int match = rc == 0 && has_counts && has_digest && vc.digest == digest;
     uint32_t want[NT];
     memset(want, 0, sizeof want);
@@ -1378,6 +1507,7 @@ static void src_result(struct sami_xfer_engine *e, sami_usec_t now, struct xmig 
     }
     if (st.status == SAMI_XFER_ST_OK) {
         m->state = SAMI_XFER_MS_COMMITTED;
+        m->committed = 1;
         m->una = m->nxt = units_total(m);
         m->timer = SAMI_NO_DEADLINE;
         m->tries = 0;
@@ -1395,6 +1525,10 @@ static void src_result(struct sami_xfer_engine *e, sami_usec_t now, struct xmig 
     ev_fire(e, now, &ev);
 }
 
+/* ACTIVATE: BR-D runs the VM. Acted on while the commit stands (COMMIT:
+ * the RESULT was lost; COMMITTED) and, once RESULT OK was heard, also after
+ * the caller gave up (ABORTING, UNRESOLVED): after the commit the
+ * destination decides, so a late ACTIVATE still purges. */
 static void src_activate(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m, int pid)
 {
     if (m->state == SAMI_XFER_MS_DONE) {
@@ -1403,12 +1537,18 @@ static void src_activate(struct sami_xfer_engine *e, sami_usec_t now, struct xmi
                               m->res_status, m->res_reason);
         return;
     }
-    if (m->state != SAMI_XFER_MS_COMMITTED && m->state != SAMI_XFER_MS_COMMIT) {
+    int late = m->committed &&
+               (m->state == SAMI_XFER_MS_ABORTING || m->state == SAMI_XFER_MS_UNRESOLVED);
+    if (m->state != SAMI_XFER_MS_COMMITTED && m->state != SAMI_XFER_MS_COMMIT && !late) {
         e->c.stale++;
         return;
     }
+    if (late)
+        e->c.late_activations++;
     int was_commit = m->state == SAMI_XFER_MS_COMMIT;
-    /* BR-D runs the VM: only now may the source forget its DI */
+    /* BR-D runs the VM: only now may the source forget its DI. After an
+     * abort the VM's records were unfrozen but nothing was added by a
+     * migration since (a newer one of the same VM supersedes this one). */
     int rc = sami_store_purge(&e->cfg.store, &m->vm);
     sami_store_source_end(&e->cfg.store, m->id);
     m->res_status = rc ? SAMI_XFER_ST_FAILED : SAMI_XFER_ST_OK;
@@ -1479,17 +1619,24 @@ static void on_ack(struct sami_xfer_engine *e, sami_usec_t now, int pid,
     e->c.stale++;
 }
 
+static void send_activate(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m);
+
 static void on_abort(struct sami_xfer_engine *e, sami_usec_t now, int pid,
                      const struct sami_xfer_msg *msg)
 {
-    /* acknowledge whatever happens, so the peer stops retransmitting */
-    send_ack(e, now, pid, msg->hdr.migration_id, msg->seq);
     struct xmig *m = mig_find(e, msg->hdr.migration_id, SAMI_XFER_ROLE_DEST);
+    if (m && m->peer == pid && m->state == SAMI_XFER_MS_ACTIVATING) {
+        /* The VM runs here: the answer is ACTIVATE (not an ACK, which
+         * would tell the source we discarded). The source purges and
+         * answers PURGE; its ABORT, resent, gets ACTIVATE again. */
+        e->c.abort_answered++;
+        m->tries = 0;
+        send_activate(e, now, m);
+        return;
+    }
+    /* acknowledge whatever else happens, so the peer stops retransmitting */
+    send_ack(e, now, pid, msg->hdr.migration_id, msg->seq);
     if (m && m->peer == pid && m->state != SAMI_XFER_MS_ABORTING) {
-        if (m->state == SAMI_XFER_MS_ACTIVATING) {
-            e->c.abort_refused++; /* the VM runs here */
-            return;
-        }
         if (m->staged || m->state == SAMI_XFER_MS_INSTALLED)
             (void)sami_store_discard(&e->cfg.store, m->id);
         m->staged = 0;
@@ -1510,6 +1657,15 @@ static void on_abort(struct sami_xfer_engine *e, sami_usec_t now, int pid,
             e->c.abort_refused++;
             return;
         case SAMI_XFER_MS_ABORTING:
+        case SAMI_XFER_MS_UNRESOLVED:
+            if (m->committed) {
+                /* BR-D never aborts what it activated: it discarded, the
+                 * VM's records are here, and that settles it */
+                mig_free(e, m);
+                return;
+            }
+            e->c.dup++;
+            return;
         case SAMI_XFER_MS_PEER_ABORTED:
             e->c.dup++;
             return;
@@ -1595,10 +1751,20 @@ static void dispatch(struct sami_xfer_engine *e, sami_usec_t now, int pid,
         break;
     case SAMI_XFER_ACTIVATE:
         m = mig_find(e, msg->hdr.migration_id, SAMI_XFER_ROLE_SOURCE);
-        if (!m || m->peer != pid)
+        if (!m) {
+            /* Never ours, or finished and forgotten (the destination resends
+             * ACTIVATE far longer than DONE lingers): nothing is purged now;
+             * PURGE FAILED / REJECTED says so and ends its resending. */
             e->c.stale++;
-        else
+            e->c.activate_unknown++;
+            (void)send_status_msg(e, now, pid, SAMI_XFER_PURGE, SAMI_XFER_F_RESPONSE,
+                                  msg->hdr.migration_id, SAMI_XFER_ST_FAILED,
+                                  SAMI_XFER_R_REJECTED);
+        } else if (m->peer != pid) {
+            e->c.stale++;
+        } else {
             src_activate(e, now, m, pid);
+        }
         break;
     case SAMI_XFER_PURGE:
         m = mig_find(e, msg->hdr.migration_id, SAMI_XFER_ROLE_DEST);
@@ -1606,8 +1772,18 @@ static void dispatch(struct sami_xfer_engine *e, sami_usec_t now, int pid,
             e->c.stale++;
         } else {
             struct sami_xfer_event ev;
+            struct sami_xfer_iter it;
+            struct sami_xfer_elem el;
+            struct sami_xfer_status_elem st = {SAMI_XFER_ST_OK, SAMI_XFER_R_NONE};
+            sami_xfer_iter_init(&it, msg, NULL);
+            while (sami_xfer_iter_next(&it, &el) == 1)
+                if (el.type == SAMI_XFER_E_STATUS)
+                    (void)sami_xfer_read_status(&el, &st, NULL);
             ev_init(&ev, m, SAMI_XFER_EV_PURGED);
-            ev.status = SAMI_XFER_ST_OK;
+            /* FAILED: the source did not purge now (it failed to, or no
+             * longer knows the migration); either way resending is over */
+            ev.status = st.status;
+            ev.reason = st.reason;
             mig_free(e, m);
             ev_fire(e, now, &ev);
         }
@@ -1836,6 +2012,28 @@ static int link_starting(void *ctx, sami_usec_t now, int link_peer, void *handle
 /* source API */
 
 /* The types a migration moves: 0 asks for every type. */
+/* A newer migration of vm begins here (this bridge its source again, or
+ * its destination): an older committed migration of the same VM waiting
+ * for a late ACTIVATE is over. Its ACTIVATE would purge what the newer one
+ * brings or needs, so from now on it is ignored (stale). An ABORT still in
+ * flight goes on, without the committed meaning. */
+static void supersede(struct sami_xfer_engine *e, const struct sami_vm_id *vm)
+{
+    for (uint32_t i = 0; i < e->nmigs; i++) {
+        struct xmig *m = &e->migs[i];
+        if (!m->used || m->role != SAMI_XFER_ROLE_SOURCE || !m->committed ||
+            !sami_store_vm_equal(&m->vm, vm))
+            continue;
+        if (m->state == SAMI_XFER_MS_UNRESOLVED) {
+            e->c.superseded++;
+            mig_free(e, m);
+        } else if (m->state == SAMI_XFER_MS_ABORTING) {
+            e->c.superseded++;
+            m->committed = 0;
+        }
+    }
+}
+
 static uint32_t want_of(uint32_t di_types)
 {
     uint32_t w = di_types & SAMI_DI_ALL_TYPES;
@@ -1853,6 +2051,7 @@ int sami_xfer_engine_precopy(struct sami_xfer_engine *e, sami_usec_t now, int pe
         return SAMI_ERR_NOTFOUND;
     if (mig_find(e, migration_id, SAMI_XFER_ROLE_SOURCE))
         return SAMI_ERR_EXISTS;
+    supersede(e, vm);
     struct xmig *m = mig_new(e, migration_id, SAMI_XFER_ROLE_SOURCE);
     if (!m)
         return SAMI_ERR_LIMIT;
@@ -1931,6 +2130,7 @@ int sami_xfer_engine_expect(struct sami_xfer_engine *e, sami_usec_t now, uint64_
         m->deadline = deadline;
         return 0;
     }
+    supersede(e, vm);
     m = mig_new(e, migration_id, SAMI_XFER_ROLE_DEST);
     if (!m)
         return SAMI_ERR_LIMIT;
@@ -1942,13 +2142,23 @@ int sami_xfer_engine_expect(struct sami_xfer_engine *e, sami_usec_t now, uint64_
     return 0;
 }
 
+/* ACTIVATE is resent until PURGE for as long as cfg.resolve allows (a
+ * source cut off by a partition must still learn that the VM moved), with
+ * a longer backoff than other exchanges: rto doubling up to 64 x. */
+static sami_usec_t activate_wait(const struct sami_xfer_engine *e, const struct xmig *m,
+                                 sami_usec_t now)
+{
+    sami_usec_t t = now + (e->cfg.rto << (m->tries < 6 ? m->tries : 6));
+    return t < m->giveup ? t : m->giveup;
+}
+
 static void send_activate(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m)
 {
     int64_t seq = send_status_msg(e, now, m->peer, SAMI_XFER_ACTIVATE, 0, m->id,
                                   SAMI_XFER_ST_OK, SAMI_XFER_R_NONE);
     if (!m->ctl_first && seq > 0)
         m->ctl_first = (uint64_t)seq;
-    m->timer = now + rto_for(e, m->tries);
+    m->timer = activate_wait(e, m, now);
 }
 
 int sami_xfer_engine_activate(struct sami_xfer_engine *e, sami_usec_t now, uint64_t migration_id)
@@ -1967,6 +2177,7 @@ int sami_xfer_engine_activate(struct sami_xfer_engine *e, sami_usec_t now, uint6
         return rc;
     m->state = SAMI_XFER_MS_ACTIVATING;
     m->deadline = SAMI_NO_DEADLINE;
+    m->giveup = now + e->cfg.resolve;
     m->tries = 0;
     m->ctl_first = 0;
     send_activate(e, now, m);
@@ -2003,9 +2214,12 @@ static int abort_one(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m
     if (m->role == SAMI_XFER_ROLE_SOURCE) {
         if (m->state == SAMI_XFER_MS_DONE)
             return SAMI_ERR_STATE; /* purged after ACTIVATE: the VM runs at BR-D */
-        if (m->state == SAMI_XFER_MS_ABORTING)
+        if (m->state == SAMI_XFER_MS_ABORTING || m->state == SAMI_XFER_MS_UNRESOLVED)
             return 0;
-        sami_store_source_end(&e->cfg.store, m->id); /* unfreezes, drops tombstones */
+        /* Unfreezes and drops tombstones; every record stays. After RESULT
+         * OK (m->committed) the ABORT is also a question: BR-D answers ACK
+         * if it discarded, ACTIVATE if the VM runs there. */
+        sami_store_source_end(&e->cfg.store, m->id);
         outbox_free(e, &m->pre);
         outbox_free(e, &m->del);
         if (!m->any_sent || m->state == SAMI_XFER_MS_PEER_ABORTED) {
@@ -2072,6 +2286,75 @@ int sami_xfer_engine_forget(struct sami_xfer_engine *e, uint64_t migration_id, i
         (void)sami_store_discard(&e->cfg.store, m->id);
     }
     mig_free(e, m);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* migrations only the destination can settle, across a host restart */
+
+static int pending_of(const struct xmig *m)
+{
+    if (!m->used)
+        return 0;
+    if (m->role == SAMI_XFER_ROLE_DEST)
+        return m->state == SAMI_XFER_MS_ACTIVATING;
+    return m->committed && (m->state == SAMI_XFER_MS_COMMITTED ||
+                            m->state == SAMI_XFER_MS_ABORTING ||
+                            m->state == SAMI_XFER_MS_UNRESOLVED);
+}
+
+size_t sami_xfer_engine_list_pending(const struct sami_xfer_engine *e,
+                                     struct sami_xfer_pending *out, size_t cap)
+{
+    size_t n = 0;
+    if (!e)
+        return 0;
+    for (uint32_t i = 0; i < e->nmigs; i++) {
+        const struct xmig *m = &e->migs[i];
+        if (!pending_of(m))
+            continue;
+        if (out && n < cap) {
+            struct sami_xfer_pending *p = &out[n];
+            memset(p, 0, sizeof *p);
+            p->migration_id = m->id;
+            p->role = m->role;
+            p->peer = m->peer;
+            p->vm = m->vm;
+            p->until = m->role == SAMI_XFER_ROLE_DEST       ? m->giveup
+                       : m->state == SAMI_XFER_MS_UNRESOLVED ? m->timer
+                                                             : SAMI_NO_DEADLINE;
+        }
+        n++;
+    }
+    return n;
+}
+
+int sami_xfer_engine_adopt(struct sami_xfer_engine *e, sami_usec_t now,
+                           const struct sami_xfer_pending *p)
+{
+    if (!e || !p || (p->role != SAMI_XFER_ROLE_SOURCE && p->role != SAMI_XFER_ROLE_DEST))
+        return SAMI_ERR_INVAL;
+    if (!peer_at(e, p->peer))
+        return SAMI_ERR_NOTFOUND;
+    if (mig_find(e, p->migration_id, p->role))
+        return SAMI_ERR_EXISTS;
+    struct xmig *m = mig_new(e, p->migration_id, p->role);
+    if (!m)
+        return SAMI_ERR_LIMIT;
+    e->c.adopted++;
+    m->vm = p->vm;
+    m->want = SAMI_DI_ALL_TYPES;
+    m->peer = p->peer;
+    sami_usec_t until = p->until != SAMI_NO_DEADLINE ? p->until : now + e->cfg.resolve;
+    if (p->role == SAMI_XFER_ROLE_SOURCE) {
+        m->committed = 1;
+        m->state = SAMI_XFER_MS_UNRESOLVED;
+        m->timer = until;
+        return 0;
+    }
+    m->state = SAMI_XFER_MS_ACTIVATING;
+    m->giveup = until;
+    send_activate(e, now, m);
     return 0;
 }
 
@@ -2187,6 +2470,14 @@ static void mig_timer(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *
     case SAMI_XFER_MS_ABORTING:
         if (++m->tries > e->cfg.retries) {
             e->c.timeouts++;
+            if (m->committed) {
+                /* No answer: BR-D may run the VM. Keep the records and
+                 * listen for its ACTIVATE, which it resends for as long. */
+                e->c.unresolved++;
+                m->state = SAMI_XFER_MS_UNRESOLVED;
+                m->timer = now + e->cfg.resolve;
+                return;
+            }
             mig_free(e, m); /* the peer has its own deadline */
             return;
         }
@@ -2194,8 +2485,10 @@ static void mig_timer(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *
         send_abort(e, now, m);
         return;
     case SAMI_XFER_MS_ACTIVATING:
-        if (++m->tries > e->cfg.retries) {
+        m->tries++;
+        if (now >= m->giveup) {
             e->c.timeouts++;
+            e->c.activate_giveups++;
             struct sami_xfer_event ev;
             ev_init(&ev, m, SAMI_XFER_EV_ERROR);
             ev.status = SAMI_XFER_ST_FAILED;
@@ -2211,6 +2504,10 @@ static void mig_timer(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *
     case SAMI_XFER_MS_DONE:
     case SAMI_XFER_MS_REFUSED:
         mig_free(e, m); /* lingered long enough for retransmissions */
+        return;
+    case SAMI_XFER_MS_UNRESOLVED:
+        e->c.unresolved_expired++;
+        mig_free(e, m); /* bounded: the records stayed here all along */
         return;
     default:
         return;
@@ -2296,6 +2593,7 @@ const char *sami_xfer_mig_state_name(int s)
     static const char *const n[] = {"none",      "hello",     "precopy",  "backoff",
                                     "ready",     "commit",    "committed", "done",
                                     "failed",    "aborting",  "peer_aborted", "expected",
-                                    "staging",   "installed", "activating", "refused"};
-    return s >= 0 && s <= SAMI_XFER_MS_REFUSED ? n[s] : "?";
+                                    "staging",   "installed", "activating", "refused",
+                                    "unresolved"};
+    return s >= 0 && s <= SAMI_XFER_MS_UNRESOLVED ? n[s] : "?";
 }

@@ -686,6 +686,7 @@ static int engines_start(struct bnode *b)
     xc.rto = c->xfer_rto;
     xc.retries = c->xfer_retries;
     xc.backoff = c->xfer_backoff;
+    xc.resolve = c->xfer_resolve;
     xc.window = c->xfer_window;
     /* A restarted agent must not reuse sequence numbers its peers saw
      * (their replay windows survive): each boot starts far above the last. */
@@ -864,7 +865,18 @@ void node_bridge_restart(struct sami_node *n, sami_usec_t now)
     if (!b)
         return;
     b->now = now;
-    /* Roll back what in-flight migrations hold in the surviving store. */
+    /* Migrations past the commit that the destination settles survive with
+     * the tables (sami_node_restart); read them before the engine goes. */
+    size_t npend = sami_xfer_engine_list_pending(b->xe, NULL, 0);
+    struct sami_xfer_pending *pend = npend ? malloc(npend * sizeof *pend) : NULL;
+    if (!pend)
+        npend = 0; /* out of memory: they are rolled back like the rest */
+    else
+        (void)sami_xfer_engine_list_pending(b->xe, pend, npend);
+    /* Roll back what in-flight migrations hold in the surviving store. A
+     * committed source's records stay, unfrozen (no source migration is
+     * needed to purge them on a late ACTIVATE); an activated destination's
+     * discard is a no-op. */
     for (size_t i = 0; i < b->nmig; i++) {
         const struct sami_mig_bridge_rec *r = &b->migtab[i];
         if (r->state == SAMI_MIG_BRIDGE_FREE)
@@ -883,6 +895,11 @@ void node_bridge_restart(struct sami_node *n, sami_usec_t now)
         sami_xfer_engine_destroy(b->xe);
         b->xe = NULL;
     }
+    /* Peer ids are the same: the peer table is rebuilt in config order. */
+    for (size_t i = 0; b->xe && i < npend; i++)
+        if (sami_xfer_engine_adopt(b->xe, now, &pend[i]) != 0)
+            b->base.c.op_errors++;
+    free(pend);
 }
 
 /* ------------------------------------------------------------- driving -- */

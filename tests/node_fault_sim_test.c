@@ -83,18 +83,6 @@ struct world {
 
 static struct world W;
 
-/* Cases that find records at both bridges (issue #6 gap, see
- * docs/SIMULATOR.md "Fault cases"): run only with SAMI_FAULT_KNOWN_GAPS=1
- * until the protocol reconciles a source that missed ACTIVATE. */
-static int known_gap(const char *what)
-{
-    const char *e = getenv("SAMI_FAULT_KNOWN_GAPS");
-    if (e && *e == '1')
-        return 0;
-    print_message("KNOWN GAP (records at both bridges), not run: %s\n", what);
-    return 1;
-}
-
 static sami_usec_t lnow(int k)
 {
     return sami_sim_now(W.sim) + W.sh[k].off;
@@ -738,11 +726,11 @@ static void test_partition_commit_outlasts(void **state)
 static void test_partition_activate_outlasts(void **state)
 {
     (void)state;
-    if (known_gap("fabric cut after PROCEED for longer than every deadline"))
-        skip();
-    /* PROCEED given, then the fabric is cut for longer than every
-     * deadline: BR-D activates on RESUMED (the VM runs there), BR-O never
-     * hears ACTIVATE. */
+    /* PROCEED given, then the fabric is cut for 90 s, longer than BR-O's
+     * activate deadline and its ABORT's retries: BR-D activates on RESUMED
+     * (the VM runs there) and keeps resending ACTIVATE (cfg.resolve);
+     * BR-O, unfrozen with every record, waits UNRESOLVED for it and purges
+     * when the healed link brings it. */
     cut_then_heal(SAMI_XFER_RESULT, 1, SAMI_SEC(2), 0);
     assert_int_equal(outcome_of(N_HVS, SAMI_TP_SUSPENDED), SAMI_MIG_HV_PROCEED);
     finish(WHERE_DEST);
@@ -783,12 +771,13 @@ static void test_restart_source_proceed_lost(void **state)
 }
 
 /* BR-O restarts after HV-S heard PROCEED, before BR-D's ACTIVATE reached
- * it: the VM resumes at BR-D, which activates. */
+ * it: the VM resumes at BR-D, which activates. The committed migration
+ * survives the restart with the tables (the restarted transfer engine
+ * adopts it), so the ACTIVATE still purges BR-O; the restarted mig_bridge
+ * acknowledges HV-S's COMPLETED for a migration it no longer knows. */
 static void test_restart_source_after_proceed(void **state)
 {
     (void)state;
-    if (known_gap("BR-O restarted after PROCEED, before ACTIVATE"))
-        skip();
     world(33, 0, 0, 0);
     script();
     run_to_trigger(SAMI_XFER_RESULT, 1, SAMI_SEC(2));
@@ -881,13 +870,11 @@ static void clock_jump_case(unsigned mask, int phase)
 static void test_clock_jump_source(void **state)
 {
     (void)state;
-    for (int p = 0; p < 4; p++) {
-        /* BR-O's ACTIVATE deadline fires at once and its ABORT crosses
-         * BR-D's ACTIVATE: BR-D refuses, BR-O drops the late ACTIVATE */
-        if (p == 2 && known_gap("BR-O clock +1 h after PROCEED (ABORT crosses ACTIVATE)"))
-            continue;
+    /* at "committed" BR-O's activate deadline fires at once and its ABORT
+     * crosses BR-D's ACTIVATE: BR-D answers the ABORT with ACTIVATE, BR-O
+     * takes the late ACTIVATE and purges */
+    for (int p = 0; p < 4; p++)
         clock_jump_case(M_BRO, p);
-    }
 }
 
 static void test_clock_jump_dest(void **state)

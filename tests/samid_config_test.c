@@ -156,6 +156,7 @@ static void test_example_config(void **state)
     assert_int_equal(c.deadlines.activate_ms, 30000);
     assert_int_equal(c.deadlines.purge_ms, 10000);
     assert_int_equal(c.deadlines.margin_ms, 500);
+    assert_int_equal(c.deadlines.resolve_ms, 600000);
     assert_string_equal(c.preload, SAMI_SOURCE_DIR "/tools/samid/preload.example");
     assert_int_equal(c.log_level, SAMID_LOG_INFO);
     assert_string_equal(c.control_socket, "/run/samid.sock");
@@ -318,6 +319,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.deadlines.activate_ms, 30000);
     assert_int_equal(c.deadlines.purge_ms, 10000);
     assert_int_equal(c.deadlines.margin_ms, 500);
+    assert_int_equal(c.deadlines.resolve_ms, SAMID_DEFAULT_RESOLVE_MS);
     assert_null(c.preload);
     assert_int_equal(c.log_level, SAMID_LOG_INFO);
     assert_string_equal(c.control_socket, SAMID_DEFAULT_CONTROL_SOCKET);

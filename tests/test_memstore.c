@@ -514,6 +514,51 @@ static void test_values_change_size(void **state)
     assert_int_equal(c.live, 0);
 }
 
+/* stage_commit with elapsed 0 (what the transfer engine passes) installs
+ * every staged value exactly, of every type (and a long 802.1X value kept
+ * outside its slot), replacing the VM's records with the same key; a
+ * discard then puts the old ones back. */
+static void test_commit_elapsed_zero(void **state)
+{
+    (void)state;
+    struct calloc_ctx c = {0, 0, -1};
+    struct sami_memstore *ms = ms_new(&c, 0);
+    struct sami_store s = sami_memstore_store(ms);
+    struct sami_vm_id a = vm_of(4);
+    struct sami_di_record staged[SAMI_DI_TYPE_MAX + 2], old[SAMI_DI_TYPE_MAX + 2], out;
+    size_t n = 0;
+    for (unsigned t = 1; t <= SAMI_DI_TYPE_MAX; t++, n++) {
+        old[n] = rec_of(t, 3, 50000);
+        staged[n] = rec_of(t, 3, 90000 + t); /* same key, new value */
+        if (t == SAMI_DI_COUNTERS)
+            staged[n].u.counters.packets = 77;
+        assert_int_equal(sami_store_put(&s, &a, &old[n], SAMI_MSEC(5)), 0);
+    }
+    staged[n] = long_dot1x(9); /* a key the VM does not have yet */
+    old[n] = staged[n];
+    n++;
+    assert_int_equal(sami_store_stage_begin(&s, 5, &a, NULL), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(sami_store_stage_put(&s, 5, &staged[i], SAMI_MSEC(7)), 0);
+    assert_int_equal(sami_store_stage_commit(&s, 5, 0, SAMI_MSEC(9)), 0);
+    assert_int_equal(sami_store_count(&s, &a, NULL), (int)n);
+    for (size_t i = 0; i < n; i++) {
+        /* read at the staging time: no aging, so exactly the staged value */
+        assert_int_equal(sami_store_get(&s, &a, &staged[i], SAMI_MSEC(7), &out), 0);
+        assert_true(rec_equal(&out, &staged[i]));
+    }
+    assert_int_equal(sami_store_discard(&s, 5), 0);
+    assert_int_equal(sami_store_count(&s, &a, NULL), (int)n - 1);
+    for (size_t i = 0; i + 1 < n; i++) {
+        assert_int_equal(sami_store_get(&s, &a, &old[i], SAMI_MSEC(5), &out), 0);
+        assert_true(rec_equal(&out, &old[i]));
+    }
+    assert_int_equal(sami_store_get(&s, &a, &staged[n - 1], SAMI_MSEC(5), &out),
+                     SAMI_ERR_NOTFOUND);
+    sami_memstore_destroy(ms);
+    assert_int_equal(c.live, 0);
+}
+
 /* Addresses are stored cut (IPv4-mapped: 4 octets, all-zero: none): every
  * mix reads back exactly and ages by the right field. */
 static void test_address_forms(void **state)
@@ -644,6 +689,297 @@ static void test_tombstones_and_stats(void **state)
     assert_true(sami_memstore_ops() == sami_memstore_store(NULL).ops);
 }
 
+/* ---- records as element values (stage_put_values & co.) ---- */
+
+/* A type for record i such that rec_of(kt(i), i) keys are all distinct
+ * (counters have only two keys: left out). */
+static unsigned kt(uint32_t i)
+{
+    unsigned t = 1 + i % (SAMI_DI_TYPE_MAX - 1);
+    return t >= SAMI_DI_COUNTERS ? t + 1 : t;
+}
+
+/* Encodes r into buf and describes it as a batch entry. */
+static struct sami_store_value as_value(const struct sami_di_record *r, uint8_t *buf)
+{
+    size_t n;
+    assert_int_equal(sami_di_encode(r, buf, SAMI_DI_MAX_LEN, &n), 0);
+    struct sami_store_value v = {buf, (uint16_t)n, r->type};
+    return v;
+}
+
+/* Stages recs[0..n) in runs of 32, as the transfer engine does. */
+static int put_runs(struct sami_store *s, uint64_t mid, const struct sami_di_record *recs,
+                    size_t n, sami_usec_t now, size_t *applied_total)
+{
+    static uint8_t buf[32][SAMI_DI_MAX_LEN];
+    *applied_total = 0;
+    for (size_t i = 0; i < n; i += 32) {
+        struct sami_store_value v[32];
+        size_t k = n - i < 32 ? n - i : 32, applied = 0;
+        for (size_t j = 0; j < k; j++)
+            v[j] = as_value(&recs[i + j], buf[j]);
+        int rc = sami_store_stage_put_values(s, mid, v, k, now, &applied);
+        *applied_total += applied;
+        if (rc)
+            return rc;
+        assert_int_equal(applied, k);
+    }
+    return 0;
+}
+
+static int value_count_emit(void *arg, uint8_t type, const uint8_t *value, size_t len)
+{
+    struct sami_di_record r;
+    assert_int_equal(sami_di_decode(type, value, len, &r, NULL), 0);
+    assert_int_equal(r.op, SAMI_DI_OP_UPSERT);
+    (*(size_t *)arg)++;
+    return 0;
+}
+
+/* 20,000 records staged as values through several doublings of the hash
+ * table, into a VM that already holds records (some with the same keys)
+ * beside another VM: replacements and DELETEs inside the staging area, the
+ * commit replacing exactly the VM's records with those keys, a discard
+ * putting them back, then a commit and activate for good. */
+static void test_put_values_many(void **state)
+{
+    (void)state;
+    struct calloc_ctx c = {0, 0, -1};
+    struct sami_memstore *ms = ms_new(&c, 0);
+    struct sami_store s = sami_memstore_store(ms);
+    struct sami_vm_id a = vm_of(1), other = vm_of(2);
+    enum { N = 20000, OLD = 3000 };
+    struct sami_di_record *recs = calloc(N, sizeof *recs);
+    assert_non_null(recs);
+    for (uint32_t i = 0; i < OLD; i++) { /* a's current records: keys i*2 */
+        struct sami_di_record r = rec_of(kt(i), i * 2, 1000);
+        assert_int_equal(sami_store_put(&s, &a, &r, 0), 0);
+        r = rec_of(kt(i), i * 2, 2000);
+        assert_int_equal(sami_store_put(&s, &other, &r, 0), 0);
+    }
+    int a_before = sami_store_count(&s, &a, NULL);
+    for (uint32_t i = 0; i < N; i++)
+        recs[i] = i % 97 == 0 ? long_dot1x(i) : rec_of(kt(i), i, 50000 + i);
+    size_t applied;
+    assert_int_equal(sami_store_stage_begin(&s, 7, &a, NULL), 0);
+    assert_int_equal(put_runs(&s, 7, recs, N, SAMI_MSEC(10), &applied), 0);
+    assert_int_equal(applied, N);
+    /* again: the first 1,000 replaced by new values, 500 deleted */
+    for (uint32_t i = 0; i < 1000; i++)
+        recs[i] = i % 97 == 0 ? long_dot1x(i) : rec_of(kt(i), i, 90000 + i);
+    assert_int_equal(put_runs(&s, 7, recs, 1000, SAMI_MSEC(10), &applied), 0);
+    for (uint32_t i = 1000; i < 1500; i++)
+        recs[i].op = SAMI_DI_OP_DELETE;
+    assert_int_equal(put_runs(&s, 7, recs + 1000, 500, SAMI_MSEC(10), &applied), 0);
+    struct sami_memstore_stats st;
+    sami_memstore_stats(ms, &st);
+    assert_int_equal(st.staged, N - 500);
+    size_t seen = 0;
+    assert_int_equal(sami_store_stage_foreach_values(&s, 7, value_count_emit, &seen), 0);
+    assert_int_equal(seen, N - 500);
+    /* counting the union: a's old keys are the even ones below 2 * OLD */
+    int replaced = 0, kept = 0;
+    for (uint32_t i = 0; i < OLD; i++) {
+        uint32_t key = i * 2;
+        unsigned t = kt(i);
+        /* replaced if a staged record (not deleted) has this type and key */
+        unsigned staged_type = key % 97 == 0 ? SAMI_DI_DOT1X : kt(key);
+        if (key < N && staged_type == t && !(key >= 1000 && key < 1500))
+            replaced++;
+        else
+            kept++;
+    }
+    assert_int_equal(sami_store_stage_commit(&s, 7, 0, SAMI_MSEC(10)), 0);
+    sami_memstore_stats(ms, &st);
+    assert_int_equal(st.saved, replaced);
+    assert_int_equal(sami_store_count(&s, &a, NULL), (int)(N - 500) + kept);
+    for (uint32_t i = 0; i < N; i += 7) {
+        struct sami_di_record out;
+        int rc = sami_store_get(&s, &a, &recs[i], SAMI_MSEC(10), &out);
+        if (i >= 1000 && i < 1500) {
+            /* deleted from the staging area; a's own record may remain */
+            assert_true(rc == 0 || rc == SAMI_ERR_NOTFOUND);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_true(rec_equal(&out, &recs[i]));
+    }
+    assert_int_equal(sami_store_count(&s, &other, NULL), OLD);
+    assert_int_equal(sami_store_discard(&s, 7), 0);
+    assert_int_equal(sami_store_count(&s, &a, NULL), a_before);
+    for (uint32_t i = 0; i < OLD; i += 5) {
+        struct sami_di_record r = rec_of(kt(i), i * 2, 1000), out;
+        assert_int_equal(sami_store_get(&s, &a, &r, 0, &out), 0);
+        assert_true(rec_equal(&out, &r));
+    }
+    /* and for good, into the now-empty VM slot of a third VM: no lookups */
+    struct sami_vm_id fresh = vm_of(3);
+    assert_int_equal(sami_store_stage_begin(&s, 8, &fresh, NULL), 0);
+    assert_int_equal(put_runs(&s, 8, recs + 2000, N - 2000, SAMI_MSEC(20), &applied), 0);
+    assert_int_equal(sami_store_stage_commit(&s, 8, 0, SAMI_MSEC(20)), 0);
+    assert_int_equal(sami_store_activate(&s, 8, SAMI_MSEC(20)), 0);
+    assert_int_equal(sami_store_count(&s, &fresh, NULL), N - 2000);
+    assert_int_equal(sami_store_purge(&s, &fresh), 0);
+    assert_int_equal(sami_store_purge(&s, &a), 0);
+    assert_int_equal(sami_store_purge(&s, &other), 0);
+    sami_memstore_stats(ms, &st);
+    assert_int_equal(st.records + st.staged + st.saved + st.tombstones, 0);
+    free(recs);
+    sami_memstore_destroy(ms);
+    assert_int_equal(c.live, 0);
+}
+
+/* stage_put_values with the k-th allocation and all after it failing: the
+ * batch stops at the record that could not be stored (NOMEM), reports the
+ * records applied before it, poisons the area, and nothing leaks. */
+static void test_put_values_alloc_failures(void **state)
+{
+    (void)state;
+    enum { N = 400 };
+    static struct sami_di_record recs[N];
+    for (uint32_t i = 0; i < N; i++)
+        recs[i] = i % 9 == 0 ? long_dot1x(i) : rec_of(kt(i), i, 6000);
+    int clean = 0, failed = 0;
+    for (long k = 4; k < 60; k++) {
+        struct calloc_ctx c = {0, 0, -1};
+        struct sami_memstore *ms = ms_new(&c, 0);
+        struct sami_store s = sami_memstore_store(ms);
+        struct sami_vm_id a = vm_of(5);
+        assert_int_equal(sami_store_stage_begin(&s, 3, &a, NULL), 0);
+        c.fail_after = c.allocs + (k - 4);
+        size_t applied = 0;
+        int rc = put_runs(&s, 3, recs, N, 0, &applied);
+        struct sami_memstore_stats st;
+        sami_memstore_stats(ms, &st);
+        assert_int_equal(st.staged, applied);
+        if (rc) {
+            assert_int_equal(rc, SAMI_ERR_NOMEM);
+            assert_true(applied < N);
+            size_t more = 0;
+            assert_int_equal(put_runs(&s, 3, recs, 1, 0, &more), SAMI_ERR_NOMEM); /* poisoned */
+            assert_int_equal(more, 0);
+            assert_int_equal(sami_store_stage_commit(&s, 3, 0, 0), SAMI_ERR_NOMEM);
+            failed++;
+        } else {
+            assert_int_equal(applied, N);
+            assert_int_equal(sami_store_stage_commit(&s, 3, 0, 0), 0);
+            clean++;
+        }
+        assert_int_equal(sami_store_discard(&s, 3), 0);
+        assert_int_equal(sami_store_count(&s, &a, NULL), 0);
+        sami_memstore_destroy(ms);
+        assert_int_equal(c.live, 0);
+    }
+    assert_true(clean > 0 && failed > 0);
+}
+
+static int deadline_count(struct sami_store *s, const struct sami_vm_id *vm)
+{
+    return sami_store_count(s, vm, NULL);
+}
+
+/* Freezing a large VM takes all its records out of aging at once (the heap
+ * rebuilt rather than n removals), activating a large commit puts them all
+ * in at once: aging afterwards removes exactly the right records at the
+ * right times, the other VM's included. */
+static void test_bulk_aging_changes(void **state)
+{
+    (void)state;
+    struct calloc_ctx c = {0, 0, -1};
+    struct sami_memstore *ms = ms_new(&c, 0);
+    struct sami_store s = sami_memstore_store(ms);
+    struct sami_vm_id big = vm_of(1), small = vm_of(2), dst = vm_of(3);
+    enum { N = 3000, M = 40 };
+    for (uint32_t i = 0; i < N; i++) { /* expiring at 1..N s, counters never */
+        struct sami_di_record r = rec_of(kt(i), i, (i + 1) * 1000u);
+        assert_int_equal(sami_store_put(&s, &big, &r, 0), 0);
+    }
+    for (uint32_t i = 0; i < M; i++) {
+        struct sami_di_record r = rec_of(SAMI_DI_DHCP, i, (i + 1) * 500u);
+        assert_int_equal(sami_store_put(&s, &small, &r, 0), 0);
+    }
+    assert_int_equal(sami_store_source_begin(&s, 11, &big), 0);
+    assert_int_equal(sami_store_freeze(&s, 11), 0);
+    assert_true(sami_store_expire(&s, SAMI_MSEC(100)) == SAMI_MSEC(500));
+    (void)sami_store_expire(&s, SAMI_MSEC(10000));
+    assert_int_equal(deadline_count(&s, &small), M - 20);
+    assert_int_equal(deadline_count(&s, &big), N); /* frozen: nothing aged */
+    assert_int_equal(sami_store_unfreeze(&s, 11), 0);
+    assert_true(sami_store_expire(&s, SAMI_MSEC(10000)) == SAMI_MSEC(10500));
+    assert_int_equal(deadline_count(&s, &big), N - 10);
+    sami_store_source_end(&s, 11);
+
+    /* a large commit, pending (no aging), then activated */
+    assert_int_equal(sami_store_stage_begin(&s, 12, &dst, NULL), 0);
+    for (uint32_t i = 0; i < N; i++) {
+        struct sami_di_record r = rec_of(SAMI_DI_ND, i, 20000 + i * 10u);
+        assert_int_equal(sami_store_stage_put(&s, 12, &r, SAMI_MSEC(10000)), 0);
+    }
+    assert_int_equal(sami_store_stage_commit(&s, 12, 0, SAMI_MSEC(10000)), 0);
+    (void)sami_store_expire(&s, SAMI_MSEC(40000));
+    assert_int_equal(deadline_count(&s, &dst), N); /* pending */
+    assert_int_equal(sami_store_activate(&s, 12, SAMI_MSEC(40000)), 0);
+    /* deadlines 30 s + i * 10 ms: at 40 s, i <= 1000 have expired */
+    sami_usec_t next = sami_store_expire(&s, SAMI_MSEC(40000));
+    assert_int_equal(deadline_count(&s, &dst), N - 1001);
+    assert_true(next == SAMI_MSEC(40010));
+    (void)sami_store_expire(&s, SAMI_MSEC(60000));
+    assert_int_equal(deadline_count(&s, &dst), 0);
+    sami_memstore_destroy(ms);
+    assert_int_equal(c.live, 0);
+
+    /* one VM holding every deadline: freezing empties the heap at once */
+    ms = ms_new(&c, 0);
+    s = sami_memstore_store(ms);
+    for (uint32_t i = 0; i < N; i++) {
+        struct sami_di_record r = rec_of(SAMI_DI_DHCP, i, (i + 1) * 1000u);
+        assert_int_equal(sami_store_put(&s, &big, &r, 0), 0);
+    }
+    assert_int_equal(sami_store_source_begin(&s, 13, &big), 0);
+    assert_int_equal(sami_store_freeze(&s, 13), 0);
+    assert_true(sami_store_expire(&s, SAMI_MSEC(5000)) == SAMI_NO_DEADLINE);
+    assert_int_equal(deadline_count(&s, &big), N);
+    assert_int_equal(sami_store_unfreeze(&s, 13), 0);
+    assert_true(sami_store_expire(&s, SAMI_MSEC(5000)) == SAMI_MSEC(6000));
+    assert_int_equal(deadline_count(&s, &big), N - 5);
+    sami_store_source_end(&s, 13);
+    sami_memstore_destroy(ms);
+    assert_int_equal(c.live, 0);
+}
+
+/* Growing the hash table re-indexes by walking the record slots: slots
+ * freed by deletions are skipped, and every record is found afterwards. */
+static void test_rehash_skips_free_slots(void **state)
+{
+    (void)state;
+    struct calloc_ctx c = {0, 0, -1};
+    struct sami_memstore *ms = ms_new(&c, 0);
+    struct sami_store s = sami_memstore_store(ms);
+    struct sami_vm_id a = vm_of(1);
+    enum { N = 9000 };
+    for (uint32_t i = 0; i < N; i++) {
+        struct sami_di_record r = rec_of(kt(i), i, 60000);
+        assert_int_equal(sami_store_put(&s, &a, &r, 0), 0);
+        if (i % 3 == 2) { /* free a slot now and then, before later growth */
+            struct sami_di_record d = rec_of(kt(i - 1), i - 1, 0);
+            assert_int_equal(sami_store_del(&s, &a, &d), 0);
+        }
+    }
+    for (uint32_t i = 0; i < N; i++) {
+        struct sami_di_record r = rec_of(kt(i), i, 60000), out;
+        int rc = sami_store_get(&s, &a, &r, 0, &out);
+        if (i % 3 == 1 && i + 1 < N) {
+            assert_int_equal(rc, SAMI_ERR_NOTFOUND);
+        } else {
+            assert_int_equal(rc, 0);
+            assert_true(rec_equal(&out, &r));
+        }
+    }
+    sami_memstore_destroy(ms);
+    assert_int_equal(c.live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -653,7 +989,12 @@ int main(void)
         cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_values_change_size),
         cmocka_unit_test(test_address_forms),
+        cmocka_unit_test(test_commit_elapsed_zero),
         cmocka_unit_test(test_tombstones_and_stats),
+        cmocka_unit_test(test_put_values_many),
+        cmocka_unit_test(test_put_values_alloc_failures),
+        cmocka_unit_test(test_bulk_aging_changes),
+        cmocka_unit_test(test_rehash_skips_free_slots),
     };
     return cmocka_run_group_tests_name("memstore", tests, NULL, NULL);
 }

@@ -1727,9 +1727,152 @@ static void test_e2e_reask_after_peer_abort_gets_rollback(void **state)
     assert_int_equal(W.freezes, W.unfreezes);
 }
 
+/* ---------------------------------------------- deadline index (dlheap) -- */
+
+/* Random notifications (every time point, origin / destination / local
+ * roles, ids that collide, hints), transfer events, op failures and runs
+ * at random or deadline times against a small table (reclaiming lingering
+ * records): after every call the engine's next deadline must equal a scan
+ * of the records (sami_mig_bridge_list), and its index must be consistent. */
+static uint64_t RR;
+static uint64_t rr(void)
+{
+    uint64_t z = (RR += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+static int r_fb(void *c, uint32_t p, const struct sami_feedback *fb)
+{
+    (void)c, (void)p, (void)fb;
+    return 0;
+}
+static int r_resolve(void *c, const struct sami_bridge_ref *b, uint32_t *peer)
+{
+    (void)c, (void)b;
+    *peer = 1;
+    return rr() % 16 == 0 ? SAMI_ERR_NOTFOUND : 0;
+}
+static int r_rc(void)
+{
+    return rr() % 12 == 0 ? SAMI_ERR_LIMIT : 0;
+}
+static int r_precopy(void *c, uint32_t p, const struct sami_bridge_ref *ref, uint64_t m,
+                     const struct sami_vm_id *vm, uint32_t t)
+{
+    (void)c, (void)p, (void)ref, (void)m, (void)vm, (void)t;
+    return r_rc();
+}
+static int r_mig(void *c, uint64_t m)
+{
+    (void)c, (void)m;
+    return r_rc();
+}
+static int r_expect(void *c, uint32_t p, uint64_t m, const struct sami_vm_id *vm, uint32_t t,
+                    sami_usec_t d)
+{
+    (void)c, (void)p, (void)m, (void)vm, (void)t, (void)d;
+    return r_rc();
+}
+static int r_abort(void *c, uint64_t m, int notify, uint16_t reason)
+{
+    (void)c, (void)m, (void)notify, (void)reason;
+    return 0;
+}
+static int r_vm(void *c, uint64_t m, const struct sami_vm_id *vm)
+{
+    (void)c, (void)m, (void)vm;
+    return r_rc();
+}
+static const struct sami_mig_bridge_ops ROPS = {r_fb,     r_resolve, r_precopy, r_mig, r_expect,
+                                                r_mig,    r_abort,   r_vm,      r_vm};
+
+static sami_usec_t scan_deadline(const struct sami_mig_bridge *br)
+{
+    struct sami_mig_bridge_info info[8];
+    size_t n = sami_mig_bridge_list(br, info, 8);
+    assert_true(n <= 8);
+    sami_usec_t d = SAMI_NO_DEADLINE;
+    for (size_t i = 0; i < n; i++)
+        if (info[i].deadline < d)
+            d = info[i].deadline;
+    return d;
+}
+
+static void test_deadline_index_matches_scan(void **state)
+{
+    (void)state;
+    init_refs();
+    static struct sami_mig_bridge_rec t[8];
+    uint64_t freed = 0, timeouts = 0, reclaimed = 0;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        RR = seed;
+        struct sami_mig_bridge br;
+        struct sami_mig_bridge_cfg cfg;
+        sami_mig_bridge_cfg_default(&cfg);
+        /* BR-O on odd seeds, BR-D on even ones; local moves either way */
+        cfg.local = seed % 2 ? BR_O : BR_D;
+        assert_int_equal(sami_mig_bridge_init(&br, &cfg, &ROPS, NULL, t, 8), 0);
+        sami_usec_t now = 0;
+        for (int k = 0; k < 5000; k++) {
+            uint64_t mig = 1 + rr() % 14;
+            switch (rr() % 8) {
+            case 0:
+            case 1:
+            case 2: {
+                struct sami_notif n = *notif(mig, (int)(SAMI_TP_PREPARE + rr() % 5),
+                                             rr() % 3 ? 0 : (uint32_t)(rr() % 20000));
+                if (rr() % 6 == 0)
+                    n.dest_bridge = n.orig_bridge; /* a move behind one bridge */
+                if (rr() % 10 == 0)
+                    n.vm.id[0] ^= 1; /* same id, other VM: a mismatch */
+                (void)sami_mig_bridge_notification_input(&br, now, (uint32_t)(rr() % 3), &n);
+                break;
+            }
+            case 3:
+            case 4: {
+                struct sami_fb_result res[1] = {{SAMI_DI_DHCP, 0, 0, 3, 3}};
+                struct sami_mig_xfer_info xi = {0, 1, res};
+                (void)sami_mig_bridge_xfer_event(&br, now, mig,
+                                                 (int)(SAMI_MIG_XFER_PRECOPY_DONE + rr() % 9),
+                                                 rr() % 2 ? &xi : NULL);
+                break;
+            }
+            case 5:
+                now += rr() % SAMI_MSEC(500);
+                sami_mig_bridge_run(&br, now);
+                break;
+            case 6: {
+                sami_usec_t d = sami_mig_bridge_next_deadline(&br);
+                if (d != SAMI_NO_DEADLINE && d > now)
+                    now = d + (rr() % 2 ? rr() % SAMI_SEC(2) : 0);
+                sami_mig_bridge_run(&br, now);
+                break;
+            }
+            default:
+                if (rr() % 16 == 0) {
+                    now += rr() % SAMI_SEC(400); /* a clock jump: many at once */
+                    sami_mig_bridge_run(&br, now);
+                }
+                break;
+            }
+            assert_int_equal(sami_dlheap_check(&br.dl), 0);
+            assert_true(sami_mig_bridge_next_deadline(&br) == scan_deadline(&br));
+        }
+        const struct sami_mig_bridge_counters *c = sami_mig_bridge_get_counters(&br);
+        freed += c->freed;
+        reclaimed += c->reclaimed;
+        for (int s = 0; s < SAMI_MIG_BRIDGE_STATE_COUNT; s++)
+            timeouts += c->timeouts[s];
+    }
+    /* records were freed, reclaimed and timed out along the way */
+    assert_true(freed > 0 && timeouts > 0 && reclaimed > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deadline_index_matches_scan),
         cmocka_unit_test_setup(test_init_args, setup_origin),
         cmocka_unit_test_setup(test_origin_happy_path, setup_origin),
         cmocka_unit_test_setup(test_dest_happy_path, setup_dest),

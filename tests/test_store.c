@@ -1091,6 +1091,8 @@ static void test_random_deltas(void **state)
     assert_int_equal(st.tombstones, 0);
 }
 
+static int vbag_emit(void *arg, uint8_t type, const uint8_t *value, size_t len);
+
 static void test_wrappers_without_store(void **state)
 {
     (void)state;
@@ -1106,6 +1108,16 @@ static void test_wrappers_without_store(void **state)
         assert_int_equal(sami_store_export(s, &a, 0, 0, bag_emit, NULL, NULL),
                          SAMI_ERR_UNSUPPORTED);
         assert_int_equal(sami_store_stage_commit(s, 1, 0, 0), SAMI_ERR_UNSUPPORTED);
+        assert_int_equal(sami_store_export_values(s, &a, 0, 0, vbag_emit, NULL, NULL),
+                         SAMI_ERR_UNSUPPORTED);
+        assert_int_equal(sami_store_stage_foreach_values(s, 1, vbag_emit, NULL),
+                         SAMI_ERR_UNSUPPORTED);
+        struct sami_store_value sv = {NULL, 0, SAMI_DI_DHCP};
+        size_t applied = 5;
+        assert_int_equal(sami_store_stage_put_values(s, 1, &sv, 1, 0, &applied),
+                         SAMI_ERR_UNSUPPORTED);
+        assert_int_equal(applied, 0);
+        assert_false(sami_store_has_put_values(s));
         assert_true(sami_store_expire(s, 0) == SAMI_NO_DEADLINE);
         sami_store_source_end(s, 1);
     }
@@ -1117,6 +1129,303 @@ static void test_wrappers_without_store(void **state)
     assert_int_equal(sami_store_expiry_ms(NULL), SAMI_DI_INFINITE);
     struct sami_di_record c = rec_of(SAMI_DI_COUNTERS, 0, 0);
     assert_int_equal(sami_store_expiry_ms(&c), SAMI_DI_INFINITE);
+}
+
+/* ---- records as element values ---- */
+
+static uint32_t xr(uint32_t *x)
+{
+    *x = *x * 1103515245u + 12345u;
+    return *x >> 8;
+}
+
+/* rec_of with its key and other fields varied by the seed: IPv4-mapped
+ * and IPv6 addresses, NAT or not, 802.1X strings of several lengths,
+ * timers from 0 to SAMI_DI_INFINITE. */
+static struct sami_di_record rec_varied(unsigned type, uint32_t *x)
+{
+    struct sami_di_record r = rec_of(type, xr(x) % 4, xr(x) % 3 ? xr(x) : SAMI_DI_INFINITE);
+    switch (type) {
+    case SAMI_DI_DHCP: r.u.dhcp.vlan = (uint16_t)(xr(x) % 3); break;
+    case SAMI_DI_DHCPV6:
+        r.u.dhcpv6.iaid = xr(x) % 3;
+        r.u.dhcpv6.mac[5] = (uint8_t)xr(x);
+        break;
+    case SAMI_DI_DOT1X:
+        r.u.dot1x.reauth_remaining_ms = xr(x) % 2 ? SAMI_DI_INFINITE : xr(x);
+        r.u.dot1x.filter_id_len = (uint8_t)(xr(x) % 40);
+        memset(r.u.dot1x.filter_id, 'f', r.u.dot1x.filter_id_len);
+        r.u.dot1x.identity_len = (uint8_t)(xr(x) % 2 ? SAMI_DI_STR_MAX : 0);
+        memset(r.u.dot1x.identity, 'i', r.u.dot1x.identity_len);
+        break;
+    case SAMI_DI_ACL: r.u.acl.rate_kbps = xr(x); break;
+    case SAMI_DI_IGMP:
+        if (xr(x) % 2) {
+            r.u.igmp.family = SAMI_DI_FAMILY_IPV4;
+            memset(r.u.igmp.group, 0, 16);
+            r.u.igmp.group[10] = r.u.igmp.group[11] = 0xff;
+            r.u.igmp.group[12] = 239;
+            r.u.igmp.group[15] = (uint8_t)(xr(x) % 3);
+            if (xr(x) % 2) { /* an IPv4 source is mapped too */
+                r.u.igmp.source[10] = r.u.igmp.source[11] = 0xff;
+                r.u.igmp.source[15] = (uint8_t)(xr(x) % 2);
+            }
+        } else {
+            r.u.igmp.source[15] = (uint8_t)(xr(x) % 2);
+        }
+        r.u.igmp.vlan = (uint16_t)(xr(x) % 2);
+        break;
+    case SAMI_DI_COUNTERS: r.u.counters.rate_bps = xr(x); break;
+    case SAMI_DI_FIREWALL:
+        r.u.firewall.created_age_ms = xr(x) % 2 ? UINT32_MAX - 3 : xr(x);
+        r.u.firewall.last_heard_age_ms = xr(x);
+        r.u.firewall.src_port = (uint16_t)(xr(x) % 2);
+        r.u.firewall.dst_port = (uint16_t)(xr(x) % 2);
+        r.u.firewall.vlan = (uint16_t)(xr(x) % 2);
+        if (xr(x) % 2) {
+            r.u.firewall.flags = SAMI_DI_FW_F_NAT;
+            addr16(r.u.firewall.nat_src, xr(x));
+            r.u.firewall.nat_src_port = (uint16_t)xr(x);
+        }
+        break;
+    default: break;
+    }
+    assert_int_equal(sami_di_validate(&r), 0);
+    return r;
+}
+
+/* The value helpers agree with lib/di on every type: the structure check,
+ * key octets (equal exactly when sami_di_key_equal, hashing to
+ * sami_di_key_hash) and rebasing in place (= encode(sami_di_rebase())). */
+static void test_value_helpers(void **state)
+{
+    (void)state;
+    uint32_t x = 1;
+    static const uint32_t elapsed[] = {0, 1, 999, 3600000, UINT32_MAX};
+    for (unsigned t = 1; t <= SAMI_DI_TYPE_MAX; t++) {
+        for (int i = 0; i < 200; i++) {
+            struct sami_di_record a = rec_varied(t, &x), b = rec_varied(t, &x);
+            if (i % 2)
+                a.op = SAMI_DI_OP_DELETE;
+            uint8_t va[SAMI_DI_MAX_LEN], vb[SAMI_DI_MAX_LEN];
+            uint8_t ka[SAMI_STORE_KEY_MAX], kb[SAMI_STORE_KEY_MAX];
+            size_t na, nb;
+            assert_int_equal(enc(&a, va, &na), 0);
+            assert_int_equal(enc(&b, vb, &nb), 0);
+            assert_int_equal(sami_store_value_check((uint8_t)t, va, na), 0);
+            size_t kna = sami_store_value_key((uint8_t)t, va, na, ka);
+            size_t knb = sami_store_value_key((uint8_t)t, vb, nb, kb);
+            assert_true(kna > 1 && knb > 1);
+            assert_true(sami_store_key_hash(ka, kna) == sami_di_key_hash(&a));
+            assert_true(sami_store_key_hash(kb, knb) == sami_di_key_hash(&b));
+            int same = kna == knb && memcmp(ka, kb, kna) == 0;
+            assert_int_equal(same, sami_di_key_equal(&a, &b));
+            for (size_t k = 0; k < sizeof elapsed / sizeof elapsed[0]; k++) {
+                struct sami_di_record r = a;
+                uint8_t want[SAMI_DI_MAX_LEN], got[SAMI_DI_MAX_LEN];
+                size_t nw;
+                sami_di_rebase(&r, elapsed[k]);
+                assert_int_equal(enc(&r, want, &nw), 0);
+                memcpy(got, va, na);
+                sami_store_value_rebase((uint8_t)t, got, na, elapsed[k]);
+                assert_int_equal(nw, na);
+                assert_memory_equal(got, want, na);
+            }
+        }
+    }
+    /* structure errors */
+    struct sami_di_record d = rec_of(SAMI_DI_DHCP, 1, 10);
+    uint8_t v[SAMI_DI_MAX_LEN + 8], k[SAMI_STORE_KEY_MAX];
+    size_t n;
+    assert_int_equal(enc(&d, v, &n), 0);
+    assert_int_equal(sami_store_value_check(0, v, n), SAMI_ERR_TYPE);
+    assert_int_equal(sami_store_value_check(SAMI_DI_TYPE_MAX + 1, v, n), SAMI_ERR_TYPE);
+    assert_int_equal(sami_store_value_check(SAMI_DI_DHCP, NULL, n), SAMI_ERR_INVAL);
+    assert_int_equal(sami_store_value_check(SAMI_DI_DHCP, v, 1), SAMI_ERR_LENGTH);
+    assert_int_equal(sami_store_value_check(SAMI_DI_DHCP, v, n - 1), SAMI_ERR_LENGTH);
+    assert_int_equal(sami_store_value_check(SAMI_DI_DHCP, v, n + 1), SAMI_ERR_LENGTH);
+    assert_int_equal(sami_store_value_key(SAMI_DI_DHCP, v, 13, k), 0); /* vlan cut off */
+    assert_int_equal(sami_store_value_key(0, v, n, k), 0);
+    assert_int_equal(sami_store_key_hash(NULL, 3), 0);
+    v[1] = 3;
+    assert_int_equal(sami_store_value_check(SAMI_DI_DHCP, v, n), SAMI_ERR_INVAL);
+    v[1] = SAMI_DI_OP_UPSERT;
+    v[0] = 2;
+    assert_int_equal(sami_store_value_check(SAMI_DI_DHCP, v, n), SAMI_ERR_VERSION);
+    uint8_t before[SAMI_DI_MAX_LEN];
+    memcpy(before, v, n);
+    sami_store_value_rebase(SAMI_DI_DHCP, v, n, 5000); /* not a valid value: untouched */
+    assert_memory_equal(before, v, n);
+    /* 802.1X: the strings must end the value exactly */
+    struct sami_di_record x1 = rec_of(SAMI_DI_DOT1X, 1, 10);
+    assert_int_equal(enc(&x1, v, &n), 0);
+    assert_int_equal(sami_store_value_check(SAMI_DI_DOT1X, v, n), 0);
+    assert_int_equal(sami_store_value_check(SAMI_DI_DOT1X, v, n - 1), SAMI_ERR_LENGTH);
+    v[n] = 0;
+    assert_int_equal(sami_store_value_check(SAMI_DI_DOT1X, v, n + 1), SAMI_ERR_LENGTH);
+    v[20] = 0xff; /* a string longer than SAMI_DI_STR_MAX */
+    assert_int_equal(sami_store_value_check(SAMI_DI_DOT1X, v, n), SAMI_ERR_LENGTH);
+    /* firewall: the NAT flag decides the length */
+    struct sami_di_record f = rec_of(SAMI_DI_FIREWALL, 1, 10);
+    assert_int_equal(enc(&f, v, &n), 0);
+    assert_int_equal(n, SAMI_DI_FIREWALL_LEN);
+    v[5] |= SAMI_DI_FW_F_NAT;
+    assert_int_equal(sami_store_value_check(SAMI_DI_FIREWALL, v, n), SAMI_ERR_LENGTH);
+    assert_int_equal(sami_store_value_check(SAMI_DI_FIREWALL, v, 10), SAMI_ERR_LENGTH);
+}
+
+/* ---- value calls against struct calls ---- */
+
+struct vbag {
+    size_t n;
+    uint8_t type[64];
+    uint8_t op[64];
+    size_t len[64];
+    uint8_t v[64][SAMI_DI_MAX_LEN];
+};
+
+static int vbag_emit(void *arg, uint8_t type, const uint8_t *value, size_t len)
+{
+    struct vbag *b = arg;
+    assert_true(b->n < 64);
+    b->type[b->n] = type;
+    b->op[b->n] = value[1];
+    b->len[b->n] = len;
+    memcpy(b->v[b->n], value, len);
+    b->n++;
+    return 0;
+}
+
+/* Whether the values are exactly the encodings of the records (any order). */
+static int vbag_is(const struct vbag *vb, const struct bag *b)
+{
+    if (vb->n != b->n)
+        return 0;
+    for (size_t i = 0; i < b->n; i++) {
+        uint8_t e[SAMI_DI_MAX_LEN];
+        size_t n;
+        if (enc(&b->r[i], e, &n))
+            return 0;
+        size_t j = 0;
+        while (j < vb->n && !(vb->type[j] == b->r[i].type && vb->len[j] == n &&
+                              memcmp(vb->v[j], e, n) == 0))
+            j++;
+        if (j == vb->n)
+            return 0;
+    }
+    return 1;
+}
+
+/* The memstore with its value calls taken away: what an older store offers. */
+static struct sami_store_ops g_struct_only;
+
+static struct sami_store struct_only(struct fx *f)
+{
+    g_struct_only = *sami_memstore_ops();
+    g_struct_only.export_values = NULL;
+    g_struct_only.stage_put_values = NULL;
+    g_struct_only.stage_foreach_values = NULL;
+    struct sami_store s = {&g_struct_only, f->ms};
+    return s;
+}
+
+/* export_values (full and delta, DELETEs included) and stage_foreach_values
+ * emit exactly the encodings of what export_records and stage_foreach
+ * emit; stage_put_values stages what stage_put stages. The same through
+ * the wrappers' fallback for a store without the value calls. */
+static void test_value_calls(void **state)
+{
+    struct fx *f = *state;
+    for (int fallback = 0; fallback < 2; fallback++) {
+        struct sami_store s = fallback ? struct_only(f) : f->s;
+        struct sami_vm_id a = vm_of((uint8_t)(10 + fallback)), b = vm_of((uint8_t)(20 + fallback));
+        uint64_t mid = 100 + (uint64_t)fallback;
+        assert_int_equal(sami_store_has_put_values(&s), !fallback);
+        for (unsigned t = 1; t <= SAMI_DI_TYPE_MAX; t++) {
+            struct sami_di_record r = rec_of(t, 1, 60000);
+            assert_int_equal(sami_store_put(&s, &a, &r, SAMI_MSEC(1000)), 0);
+        }
+        assert_int_equal(sami_store_source_begin(&s, mid, &a), 0);
+        struct bag rb = {0};
+        struct vbag vb;
+        uint64_t g1 = 0, g2 = 0, g3 = 0;
+        export_all(&s, &a, 0, SAMI_MSEC(4000), &rb, &g1);
+        memset(&vb, 0, sizeof vb);
+        assert_int_equal(sami_store_export_values(&s, &a, 0, SAMI_MSEC(4000), vbag_emit, &vb, &g2),
+                         0);
+        assert_true(g1 == g2);
+        assert_true(vbag_is(&vb, &rb)); /* rebased by 3 s alike */
+        struct sami_di_record chg = rec_of(SAMI_DI_ACL, 1, 5000), gone = rec_of(SAMI_DI_DHCP, 1, 0);
+        assert_int_equal(sami_store_put(&s, &a, &chg, SAMI_MSEC(4000)), 0);
+        assert_int_equal(sami_store_del(&s, &a, &gone), 0);
+        export_all(&s, &a, g1, SAMI_MSEC(4500), &rb, &g2);
+        memset(&vb, 0, sizeof vb);
+        assert_int_equal(
+            sami_store_export_values(&s, &a, g1, SAMI_MSEC(4500), vbag_emit, &vb, &g3), 0);
+        assert_true(g2 == g3);
+        assert_int_equal(vb.n, 2);
+        assert_true(vbag_is(&vb, &rb));
+        assert_true(vb.op[0] == SAMI_DI_OP_DELETE || vb.op[1] == SAMI_DI_OP_DELETE);
+        sami_store_source_end(&s, mid);
+
+        /* staging b from the values: one UPSERT replaced in the batch, one
+         * DELETE of a staged key, one DELETE of an unknown key */
+        struct sami_store_value sv[SAMI_DI_TYPE_MAX + 3];
+        uint8_t val[SAMI_DI_TYPE_MAX + 3][SAMI_DI_MAX_LEN];
+        size_t nv = 0, applied = 99;
+        for (unsigned t = 1; t <= SAMI_DI_TYPE_MAX; t++) {
+            struct sami_di_record r = rec_of(t, 2, 70000);
+            size_t n;
+            assert_int_equal(enc(&r, val[nv], &n), 0);
+            sv[nv] = (struct sami_store_value){val[nv], (uint16_t)n, (uint8_t)t};
+            nv++;
+        }
+        struct sami_di_record up = rec_of(SAMI_DI_ND, 2, 80000), del = rec_of(SAMI_DI_IGMP, 2, 0),
+                              del2 = rec_of(SAMI_DI_IGMP, 9, 0);
+        del.op = del2.op = SAMI_DI_OP_DELETE;
+        const struct sami_di_record *more[3] = {&up, &del, &del2};
+        for (int i = 0; i < 3; i++, nv++) {
+            size_t n;
+            assert_int_equal(enc(more[i], val[nv], &n), 0);
+            sv[nv] = (struct sami_store_value){val[nv], (uint16_t)n, more[i]->type};
+        }
+        assert_int_equal(sami_store_stage_begin(&s, mid, &b, NULL), 0);
+        assert_int_equal(sami_store_stage_put_values(&s, mid, sv, nv, SAMI_MSEC(5000), &applied),
+                         0);
+        assert_int_equal(applied, nv);
+        struct bag st = {0};
+        assert_int_equal(sami_store_stage_foreach(&s, mid, bag_emit, &st), 0);
+        assert_int_equal(st.n, SAMI_DI_TYPE_MAX - 1);
+        const struct sami_di_record *nd = bag_find(&st, &up);
+        assert_non_null(nd);
+        assert_true(rec_equal(nd, &up));
+        assert_null(bag_find(&st, &del));
+        memset(&vb, 0, sizeof vb);
+        assert_int_equal(sami_store_stage_foreach_values(&s, mid, vbag_emit, &vb), 0);
+        assert_true(vbag_is(&vb, &st));
+        /* a bad record stops the batch: the ones before it stay applied */
+        struct sami_store_value bad[3] = {sv[0], sv[1], sv[2]};
+        uint8_t broken[SAMI_DI_MAX_LEN];
+        memcpy(broken, sv[1].value, sv[1].len);
+        broken[0] = 9; /* version */
+        bad[1].value = broken;
+        assert_int_equal(sami_store_stage_put_values(&s, mid, bad, 3, SAMI_MSEC(5000), &applied),
+                         SAMI_ERR_VERSION);
+        assert_int_equal(applied, 1);
+        assert_int_equal(sami_store_stage_put_values(&s, mid, sv, 0, SAMI_MSEC(5000), NULL), 0);
+        assert_int_equal(sami_store_stage_commit(&s, mid, 0, SAMI_MSEC(5000)), 0);
+        assert_int_equal(count_of(&s, &b), SAMI_DI_TYPE_MAX - 1);
+        /* committed: no more staging */
+        assert_int_equal(sami_store_stage_put_values(&s, mid, sv, 1, SAMI_MSEC(5000), &applied),
+                         SAMI_ERR_STATE);
+        assert_int_equal(applied, 0);
+        assert_int_equal(sami_store_stage_foreach_values(&s, mid, vbag_emit, &vb), SAMI_ERR_STATE);
+        assert_int_equal(sami_store_activate(&s, mid, SAMI_MSEC(5000)), 0);
+        assert_int_equal(sami_store_stage_put_values(&s, mid, sv, 1, SAMI_MSEC(5000), NULL),
+                         SAMI_ERR_NOTFOUND);
+        bag_clear(&rb);
+        bag_clear(&st);
+    }
 }
 
 int main(void)
@@ -1146,6 +1455,8 @@ int main(void)
         T(test_learner_calls),
         T(test_random_deltas),
         cmocka_unit_test(test_wrappers_without_store),
+        cmocka_unit_test(test_value_helpers),
+        T(test_value_calls),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -1273,6 +1273,42 @@ static void test_digest(void **state)
     assert_true(w == UINT64_C(0xaf63dc4c8601ec8c) - 1);
 }
 
+/* sami_xfer_digest_add_many: the same sum as one sami_xfer_digest_add per
+ * value, for every count (groups of four and the rest), values of unequal
+ * lengths (empty ones too) and NULL values (skipped, as digest_add does). */
+static void test_digest_many(void **state)
+{
+    (void)state;
+    uint8_t buf[40][100];
+    const uint8_t *v[40];
+    size_t n[40];
+    uint32_t x = 7;
+    for (size_t i = 0; i < 40; i++) {
+        n[i] = (i * 37 + 5) % 100;
+        if (i % 11 == 3)
+            n[i] = 0;
+        for (size_t k = 0; k < n[i]; k++)
+            buf[i][k] = (uint8_t)((x = x * 1103515245u + 12345u) >> 16);
+        v[i] = buf[i];
+    }
+    v[17] = NULL; /* with a length: skipped */
+    for (size_t count = 0; count <= 40; count++) {
+        uint64_t one = 5, many = 5;
+        for (size_t i = 0; i < count; i++)
+            sami_xfer_digest_add(&one, v[i], n[i]);
+        sami_xfer_digest_add_many(&many, v, n, count);
+        assert_true(one == many);
+    }
+    const uint8_t *vec[2] = {DHCP2, ND};
+    size_t len[2] = {sizeof DHCP2, sizeof ND};
+    uint64_t d = 0;
+    sami_xfer_digest_add_many(&d, vec, len, 2);
+    assert_true(d == DIGEST);
+    sami_xfer_digest_add_many(NULL, vec, len, 2); /* no crash */
+    sami_xfer_digest_add_many(&d, NULL, len, 2);
+    assert_true(d == DIGEST);
+}
+
 /* ---- stream binding ---- */
 
 static void test_stream_frame_len(void **state)
@@ -1439,6 +1475,7 @@ int main(void)
         cmocka_unit_test(test_elements_roundtrip_and_errors),
         cmocka_unit_test(test_builder_misuse),
         cmocka_unit_test(test_digest),
+        cmocka_unit_test(test_digest_many),
         cmocka_unit_test(test_stream_frame_len),
         cmocka_unit_test(test_stream_deframer),
         cmocka_unit_test(test_doc_vectors),

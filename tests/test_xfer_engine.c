@@ -257,6 +257,8 @@ struct node_cfg {
         max_batch_records;
     unsigned window, retries;
     uint32_t di_types; /* types the bridge handles (HELLO CAPS); 0 = all */
+    sami_usec_t resolve; /* cfg.resolve; 0 = the engine's default */
+    uint64_t seq_start;  /* a restarted engine starts above what its peers saw */
 };
 
 /* The engine passes cfg.ctx (the node) to tx; map it back to an index. */
@@ -266,15 +268,9 @@ static int tx_node(void *ctx, int peer, void *handle, const uint8_t *bytes, size
     return tx_cb((void *)(intptr_t)(n - T.n), peer, handle, bytes, len);
 }
 
-static void node_init(int i, const struct node_cfg *nc)
+static void engine_create(int i, const struct node_cfg *nc)
 {
     struct node *n = &T.n[i];
-    struct sami_memstore_config mc = {.alloc = ALLOC};
-    assert_int_equal(sami_memstore_create(&mc, &n->ms), 0);
-    n->st = sami_memstore_store(n->ms);
-    n->id.priority = 0x8000;
-    n->id.mac[0] = 0x02;
-    n->id.mac[5] = (uint8_t)(i + 1);
     struct sami_xfer_engine_cfg c;
     memset(&c, 0, sizeof c);
     c.local = n->id;
@@ -298,9 +294,23 @@ static void node_init(int i, const struct node_cfg *nc)
         c.di_types = nc->di_types;
         if (nc->retries)
             c.retries = nc->retries;
+        c.resolve = nc->resolve;
+        c.seq_start = nc->seq_start;
     }
     assert_int_equal(sami_xfer_engine_create(&c, &n->eng), 0);
     n->nev = 0;
+}
+
+static void node_init(int i, const struct node_cfg *nc)
+{
+    struct node *n = &T.n[i];
+    struct sami_memstore_config mc = {.alloc = ALLOC};
+    assert_int_equal(sami_memstore_create(&mc, &n->ms), 0);
+    n->st = sami_memstore_store(n->ms);
+    n->id.priority = 0x8000;
+    n->id.mac[0] = 0x02;
+    n->id.mac[5] = (uint8_t)(i + 1);
+    engine_create(i, nc);
 }
 
 static void wire(int a, int b)
@@ -323,6 +333,15 @@ static void setup_nodes(const struct node_cfg *ca, const struct node_cfg *cb)
     wire(0, 1);
     wire(1, 0);
     wire(2, 1); /* C knows B; B does not know C */
+}
+
+/* Control-plane restart of A or B: a new engine over the same store, the
+ * peer added again (same peer id). */
+static void engine_restart(int i, const struct node_cfg *nc)
+{
+    sami_xfer_engine_destroy(T.n[i].eng);
+    engine_create(i, nc);
+    wire(i, 1 - i);
 }
 
 static int teardown(void **state)
@@ -1256,6 +1275,275 @@ static void test_dest_deadline_discards(void **state)
     assert_int_equal(vm_count(0, &vm, NULL), 5);
 }
 
+/* ---- after the commit: the destination decides ---- */
+
+static int g_cut;       /* every message between A and B is lost */
+static int g_drop_type; /* messages of this type from B are lost (0: none) */
+
+static int filter_cut(struct qmsg *m)
+{
+    if (g_cut && m->from != 2 && m->to != 2)
+        return 0;
+    return !(g_drop_type && m->from == 1 && m->b[1] == g_drop_type);
+}
+
+#define MIG2 0x1122334455667799ull
+
+static int src_state(int node)
+{
+    return sami_xfer_engine_state(T.n[node].eng, MIG, SAMI_XFER_ROLE_SOURCE);
+}
+
+static int dst_state(int node)
+{
+    return sami_xfer_engine_state(T.n[node].eng, MIG, SAMI_XFER_ROLE_DEST);
+}
+
+/* Fabric cut after the commit, BR-D activates, BR-O's deadline passes and
+ * its caller aborts (unfreeze, ABORT: lost too): BR-O keeps every record
+ * and waits UNRESOLVED; the healed link brings BR-D's resent ACTIVATE,
+ * which still purges. */
+static void to_committed(const struct sami_vm_id *vm)
+{
+    g_cut = 0;
+    g_drop_type = 0;
+    T.filter = filter_cut;
+    populate(0, vm, 6, 2, 0, 1, 0);
+    precopy_and_commit(vm, 0);
+    run_for(SAMI_SEC(2));
+    assert_int_equal(find_ev(0, SAMI_XFER_EV_RESULT, MIG)->status, SAMI_XFER_ST_OK);
+    assert_int_equal(src_state(0), SAMI_XFER_MS_COMMITTED);
+    assert_int_equal(dst_state(1), SAMI_XFER_MS_INSTALLED);
+}
+
+static void test_late_activate_after_deadline(void **state)
+{
+    NEED_HMAC();
+    (void)state;
+    setup_nodes(NULL, NULL);
+    struct sami_vm_id vm = mkvm(60);
+    to_committed(&vm);
+    g_cut = 1;
+    assert_int_equal(sami_xfer_engine_activate(T.n[1].eng, T.now, MIG), 0);
+    run_for(SAMI_SEC(30)); /* past the source's deadline (commit + 30 s) */
+    assert_non_null(find_ev(0, SAMI_XFER_EV_TIMEOUT, MIG));
+    assert_int_equal(src_state(0), SAMI_XFER_MS_COMMITTED); /* a late ACTIVATE still counts */
+    assert_int_equal(sami_xfer_engine_abort(T.n[0].eng, T.now, MIG, SAMI_XFER_R_DEADLINE), 0);
+    assert_int_equal(src_state(0), SAMI_XFER_MS_ABORTING);
+    /* unfrozen, no source migration left in the store, every record kept */
+    assert_int_equal(sami_store_vm_flags(&T.n[0].st, &vm) &
+                         (SAMI_STORE_VM_FROZEN | SAMI_STORE_VM_SOURCE),
+                     0);
+    run_for(SAMI_SEC(5)); /* the ABORT's retries run out */
+    assert_int_equal(src_state(0), SAMI_XFER_MS_UNRESOLVED);
+    assert_int_equal(C(0)->unresolved, 1);
+    assert_int_equal(vm_count(0, &vm, NULL), 9);
+    assert_int_equal(vm_count(1, &vm, NULL), 9);
+    assert_int_equal(dst_state(1), SAMI_XFER_MS_ACTIVATING);
+    assert_null(find_ev(0, SAMI_XFER_EV_ACTIVATED, MIG));
+    /* a source migration that is over is not aborted twice */
+    assert_int_equal(sami_xfer_engine_abort(T.n[0].eng, T.now, MIG, SAMI_XFER_R_DEADLINE), 0);
+    g_cut = 0;
+    run_for(SAMI_SEC(2)); /* BR-D resends at most 64 x rto apart */
+    assert_non_null(find_ev(0, SAMI_XFER_EV_ACTIVATED, MIG));
+    const struct sami_xfer_event *pg = find_ev(1, SAMI_XFER_EV_PURGED, MIG);
+    assert_non_null(pg);
+    assert_int_equal(pg->status, SAMI_XFER_ST_OK);
+    assert_int_equal(C(0)->late_activations, 1);
+    assert_int_equal(vm_count(0, &vm, NULL), 0);
+    assert_int_equal(vm_count(1, &vm, NULL), 9);
+    run_for(SAMI_SEC(10));
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sami_xfer_engine_active(T.n[i].eng), 0);
+        assert_true(sami_xfer_engine_next_deadline(T.n[i].eng) == SAMI_NO_DEADLINE);
+    }
+}
+
+/* BR-O's ABORT crosses BR-D's (lost) ACTIVATE: BR-D, which runs the VM,
+ * answers it with ACTIVATE instead of an ACK; BR-O purges and answers
+ * PURGE. */
+static void test_abort_after_activation_answered(void **state)
+{
+    NEED_HMAC();
+    (void)state;
+    setup_nodes(NULL, NULL);
+    struct sami_vm_id vm = mkvm(61);
+    to_committed(&vm);
+    g_drop_type = SAMI_XFER_ACTIVATE;
+    assert_int_equal(sami_xfer_engine_activate(T.n[1].eng, T.now, MIG), 0);
+    run_for(SAMI_MSEC(1)); /* the first ACTIVATE is lost */
+    g_drop_type = 0;
+    unsigned acks = T.seen_type[SAMI_XFER_ACK];
+    assert_int_equal(sami_xfer_engine_abort(T.n[0].eng, T.now, MIG, SAMI_XFER_R_DEADLINE), 0);
+    run_for(SAMI_MSEC(5)); /* before BR-D's own resend (rto 10 ms) */
+    assert_int_equal(C(1)->abort_answered, 1);
+    assert_int_equal(C(1)->retransmits, 0);
+    assert_int_equal(T.seen_type[SAMI_XFER_ACK], acks); /* no ACK: that would mean "discarded" */
+    assert_non_null(find_ev(0, SAMI_XFER_EV_ACTIVATED, MIG));
+    assert_int_equal(find_ev(1, SAMI_XFER_EV_PURGED, MIG)->status, SAMI_XFER_ST_OK);
+    assert_int_equal(C(0)->late_activations, 1);
+    assert_int_equal(src_state(0), SAMI_XFER_MS_DONE);
+    assert_int_equal(vm_count(0, &vm, NULL), 0);
+    assert_int_equal(vm_count(1, &vm, NULL), 9);
+    assert_null(find_ev(1, SAMI_XFER_EV_ABORTED_BY_PEER, MIG));
+}
+
+/* The same ABORT before BR-D activated: BR-D discards and acknowledges,
+ * which settles it the other way (everything at BR-O, nothing pending). */
+static void test_abort_after_result_not_activated(void **state)
+{
+    NEED_HMAC();
+    (void)state;
+    setup_nodes(NULL, NULL);
+    struct sami_vm_id vm = mkvm(62);
+    to_committed(&vm);
+    assert_int_equal(sami_xfer_engine_abort(T.n[0].eng, T.now, MIG, SAMI_XFER_R_DEADLINE), 0);
+    run_for(SAMI_MSEC(5));
+    assert_non_null(find_ev(1, SAMI_XFER_EV_ABORTED_BY_PEER, MIG));
+    assert_int_equal(src_state(0), SAMI_XFER_MS_NONE);
+    assert_int_equal(C(0)->unresolved, 0);
+    assert_int_equal(vm_count(0, &vm, NULL), 9);
+    assert_int_equal(vm_count(1, &vm, NULL), 0);
+    assert_int_equal(sami_store_vm_flags(&T.n[0].st, &vm) &
+                         (SAMI_STORE_VM_FROZEN | SAMI_STORE_VM_SOURCE),
+                     0);
+    assert_int_equal(sami_xfer_engine_activate(T.n[1].eng, T.now, MIG), SAMI_ERR_NOTFOUND);
+    assert_int_equal(sami_xfer_engine_active(T.n[0].eng), 0);
+    assert_int_equal(sami_xfer_engine_active(T.n[1].eng), 0);
+}
+
+/* BR-D cannot reach BR-O: it resends ACTIVATE with growing intervals
+ * (10, 20, ... 640 ms: rto doubling up to 64 x) and gives up at
+ * activate() + resolve, keeping the VM's DI active. */
+static void test_activate_retry_giveup(void **state)
+{
+    NEED_HMAC();
+    (void)state;
+    struct node_cfg nb = {.resolve = SAMI_SEC(2)};
+    setup_nodes(NULL, &nb);
+    struct sami_vm_id vm = mkvm(63);
+    to_committed(&vm);
+    g_cut = 1;
+    sami_usec_t t0 = T.now;
+    assert_int_equal(sami_xfer_engine_activate(T.n[1].eng, T.now, MIG), 0);
+    assert_true(sami_xfer_engine_next_deadline(T.n[1].eng) == t0 + SAMI_MSEC(10));
+    run_until(t0 + SAMI_SEC(2) - 1);
+    assert_int_equal(dst_state(1), SAMI_XFER_MS_ACTIVATING);
+    /* sent at 0, 10, 30, 70, 150, 310, 630, 1270, 1910 ms */
+    assert_int_equal(T.seen_type[SAMI_XFER_ACTIVATE], 9);
+    assert_true(sami_xfer_engine_next_deadline(T.n[1].eng) == t0 + SAMI_SEC(2));
+    run_until(t0 + SAMI_SEC(2));
+    const struct sami_xfer_event *e = find_ev(1, SAMI_XFER_EV_ERROR, MIG);
+    assert_non_null(e);
+    assert_int_equal(e->reason, SAMI_XFER_R_UNREACHABLE);
+    assert_int_equal(C(1)->activate_giveups, 1);
+    assert_int_equal(T.seen_type[SAMI_XFER_ACTIVATE], 9);
+    assert_int_equal(sami_xfer_engine_active(T.n[1].eng), 0);
+    assert_true(sami_xfer_engine_next_deadline(T.n[1].eng) == SAMI_NO_DEADLINE);
+    /* active at BR-D: the VM runs there */
+    assert_int_equal(vm_count(1, &vm, NULL), 9);
+    assert_int_equal(sami_store_vm_flags(&T.n[1].st, &vm) & SAMI_STORE_VM_PENDING, 0);
+}
+
+/* An unresolved migration of a VM that then comes back (BR-O is the
+ * destination of a newer migration of it): the old ACTIVATE, arriving
+ * late, must not purge what the newer migration brings. It is ignored
+ * and answered PURGE FAILED, which ends BR-D's resending. */
+static void test_stale_activate_superseded(void **state)
+{
+    NEED_HMAC();
+    (void)state;
+    setup_nodes(NULL, NULL);
+    struct sami_vm_id vm = mkvm(64);
+    to_committed(&vm);
+    g_cut = 1;
+    assert_int_equal(sami_xfer_engine_activate(T.n[1].eng, T.now, MIG), 0);
+    assert_int_equal(sami_xfer_engine_abort(T.n[0].eng, T.now, MIG, SAMI_XFER_R_DEADLINE), 0);
+    run_for(SAMI_SEC(1));
+    assert_int_equal(src_state(0), SAMI_XFER_MS_UNRESOLVED);
+    assert_int_equal(sami_xfer_engine_expect(T.n[0].eng, T.now, MIG2, &vm, T.n[0].peer_of[1], 0,
+                                             T.now + SAMI_SEC(60)),
+                     0);
+    assert_int_equal(C(0)->superseded, 1);
+    assert_int_equal(src_state(0), SAMI_XFER_MS_NONE);
+    g_cut = 0;
+    run_for(SAMI_SEC(2));
+    assert_null(find_ev(0, SAMI_XFER_EV_ACTIVATED, MIG));
+    assert_int_equal(C(0)->late_activations, 0);
+    assert_true(C(0)->activate_unknown >= 1);
+    assert_int_equal(vm_count(0, &vm, NULL), 9); /* not purged */
+    const struct sami_xfer_event *pg = find_ev(1, SAMI_XFER_EV_PURGED, MIG);
+    assert_non_null(pg);
+    assert_int_equal(pg->status, SAMI_XFER_ST_FAILED);
+    assert_int_equal(pg->reason, SAMI_XFER_R_REJECTED);
+    assert_int_equal(sami_xfer_engine_active(T.n[1].eng), 0);
+    /* the same for a newer migration from here (this bridge the source) */
+    assert_int_equal(sami_xfer_engine_forget(T.n[0].eng, MIG2, SAMI_XFER_ROLE_DEST), 0);
+    struct sami_xfer_pending p = {MIG, SAMI_XFER_ROLE_SOURCE, T.n[0].peer_of[1], vm,
+                                  SAMI_NO_DEADLINE};
+    assert_int_equal(sami_xfer_engine_adopt(T.n[0].eng, T.now, &p), 0);
+    assert_int_equal(src_state(0), SAMI_XFER_MS_UNRESOLVED);
+    assert_int_equal(sami_xfer_engine_precopy(T.n[0].eng, T.now, T.n[0].peer_of[1], MIG2, &vm, 0,
+                                              SAMI_NO_DEADLINE),
+                     0);
+    assert_int_equal(C(0)->superseded, 2);
+    assert_int_equal(src_state(0), SAMI_XFER_MS_NONE);
+}
+
+/* Both bridges restart after BR-D activated and before BR-O heard it: each
+ * host keeps the engine's pending migrations with its DI tables and the
+ * restarted engines adopt them; BR-D sends ACTIVATE again, BR-O purges. */
+static void test_restart_adopts_pending(void **state)
+{
+    NEED_HMAC();
+    (void)state;
+    setup_nodes(NULL, NULL);
+    struct sami_vm_id vm = mkvm(65);
+    to_committed(&vm);
+    g_drop_type = SAMI_XFER_ACTIVATE;
+    sami_usec_t t0 = T.now;
+    assert_int_equal(sami_xfer_engine_activate(T.n[1].eng, T.now, MIG), 0);
+    run_for(SAMI_MSEC(1));
+    struct sami_xfer_pending pa[2], pb[2];
+    assert_int_equal(sami_xfer_engine_list_pending(T.n[0].eng, pa, 2), 1);
+    assert_int_equal(pa[0].role, SAMI_XFER_ROLE_SOURCE);
+    assert_true(pa[0].migration_id == MIG);
+    assert_int_equal(pa[0].peer, T.n[0].peer_of[1]);
+    assert_true(sami_store_vm_equal(&pa[0].vm, &vm));
+    assert_true(pa[0].until == SAMI_NO_DEADLINE);
+    assert_int_equal(sami_xfer_engine_list_pending(T.n[1].eng, NULL, 0), 1);
+    assert_int_equal(sami_xfer_engine_list_pending(T.n[1].eng, pb, 2), 1);
+    assert_int_equal(pb[0].role, SAMI_XFER_ROLE_DEST);
+    assert_true(pb[0].until == t0 + SAMI_SEC(600));
+    /* BR-O's host rolls its store back (unfrozen, records kept) */
+    sami_store_source_end(&T.n[0].st, MIG);
+    struct node_cfg re = {.seq_start = 1ull << 40};
+    engine_restart(0, &re);
+    engine_restart(1, &re);
+    assert_int_equal(src_state(0), SAMI_XFER_MS_NONE);
+    assert_int_equal(sami_xfer_engine_adopt(T.n[0].eng, T.now, &pa[0]), 0);
+    assert_int_equal(sami_xfer_engine_adopt(T.n[0].eng, T.now, &pa[0]), SAMI_ERR_EXISTS);
+    assert_int_equal(src_state(0), SAMI_XFER_MS_UNRESOLVED);
+    g_drop_type = 0;
+    assert_int_equal(sami_xfer_engine_adopt(T.n[1].eng, T.now, &pb[0]), 0);
+    assert_int_equal(dst_state(1), SAMI_XFER_MS_ACTIVATING);
+    run_for(SAMI_MSEC(5));
+    assert_non_null(find_ev(0, SAMI_XFER_EV_ACTIVATED, MIG));
+    assert_int_equal(find_ev(1, SAMI_XFER_EV_PURGED, MIG)->status, SAMI_XFER_ST_OK);
+    assert_int_equal(vm_count(0, &vm, NULL), 0);
+    assert_int_equal(vm_count(1, &vm, NULL), 9);
+    assert_int_equal(C(0)->adopted, 1);
+    assert_int_equal(C(1)->adopted, 1);
+    /* bad adoptions */
+    struct sami_xfer_pending bad = pa[0];
+    bad.role = 0;
+    assert_int_equal(sami_xfer_engine_adopt(T.n[0].eng, T.now, &bad), SAMI_ERR_INVAL);
+    bad.role = SAMI_XFER_ROLE_SOURCE;
+    bad.peer = 9;
+    assert_int_equal(sami_xfer_engine_adopt(T.n[0].eng, T.now, &bad), SAMI_ERR_NOTFOUND);
+    assert_int_equal(sami_xfer_engine_adopt(NULL, T.now, &bad), SAMI_ERR_INVAL);
+}
+
 static int filter_drop_all_b(struct qmsg *m) { return m->to != 1; }
 
 static void test_peer_unreachable(void **state)
@@ -1453,6 +1741,12 @@ int main(void)
         cmocka_unit_test_teardown(test_dest_abort_after_install, teardown),
         cmocka_unit_test_teardown(test_dest_deadline_discards, teardown),
         cmocka_unit_test_teardown(test_peer_unreachable, teardown),
+        cmocka_unit_test_teardown(test_late_activate_after_deadline, teardown),
+        cmocka_unit_test_teardown(test_abort_after_activation_answered, teardown),
+        cmocka_unit_test_teardown(test_abort_after_result_not_activated, teardown),
+        cmocka_unit_test_teardown(test_activate_retry_giveup, teardown),
+        cmocka_unit_test_teardown(test_stale_activate_superseded, teardown),
+        cmocka_unit_test_teardown(test_restart_adopts_pending, teardown),
         cmocka_unit_test_teardown(test_api_errors, teardown),
         cmocka_unit_test_teardown(test_l2_binding_happy_path, teardown),
     };

@@ -2,6 +2,7 @@
  * States, deadlines and rules: docs/ENGINES-MIGRATION.md, docs/FLOWS.md. */
 #include "sami/mig_bridge.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define TP_BIT(tp) ((uint8_t)(1u << (unsigned)(tp)))
@@ -57,10 +58,31 @@ int sami_mig_bridge_init(struct sami_mig_bridge *br, const struct sami_mig_bridg
     br->recs = table;
     br->n_recs = n_table;
     memset(table, 0, n_table * sizeof *table);
-    return 0;
+    return sami_dlheap_init(&br->dl, table, n_table, sizeof *table,
+                            offsetof(struct sami_mig_bridge_rec, dl));
 }
 
 /* ------------------------------------------------------------- helpers -- */
+
+/* The deadline index follows every change of state (FREE or not) and
+ * deadline: these two are the only writers. */
+static void sync_dl(struct sami_mig_bridge *br, const struct sami_mig_bridge_rec *r)
+{
+    sami_dlheap_set(&br->dl, (size_t)(r - br->recs),
+                    r->state != SAMI_MIG_BRIDGE_FREE ? r->deadline : SAMI_NO_DEADLINE);
+}
+
+static void set_state(struct sami_mig_bridge *br, struct sami_mig_bridge_rec *r, int state)
+{
+    r->state = (uint8_t)state;
+    sync_dl(br, r);
+}
+
+static void set_deadline(struct sami_mig_bridge *br, struct sami_mig_bridge_rec *r, sami_usec_t d)
+{
+    r->deadline = d;
+    sync_dl(br, r);
+}
 
 static struct sami_mig_bridge_rec *find(const struct sami_mig_bridge *br, uint64_t mig_id)
 {
@@ -225,8 +247,8 @@ static void fail(struct sami_mig_bridge *br, struct sami_mig_bridge_rec *r, sami
                  const struct sami_mig_xfer_info *info, int abort_mode)
 {
     set_results(r, info, status, reason);
-    r->state = SAMI_MIG_BRIDGE_FAILED;
-    r->deadline = add_sat(now, br->cfg.linger);
+    set_state(br, r, SAMI_MIG_BRIDGE_FAILED);
+    set_deadline(br, r, add_sat(now, br->cfg.linger));
     br->counters.rolled_back++;
     release_freeze(br, r);
     if (abort_mode != NO_ABORT)
@@ -237,8 +259,8 @@ static void fail(struct sami_mig_bridge *br, struct sami_mig_bridge_rec *r, sami
 
 static void finish(struct sami_mig_bridge *br, struct sami_mig_bridge_rec *r, sami_usec_t now)
 {
-    r->state = SAMI_MIG_BRIDGE_DONE;
-    r->deadline = add_sat(now, br->cfg.linger);
+    set_state(br, r, SAMI_MIG_BRIDGE_DONE);
+    set_deadline(br, r, add_sat(now, br->cfg.linger));
     br->counters.done++;
     /* After the purge the freeze guards nothing; releasing it keeps the
      * store's freeze bookkeeping balanced. */
@@ -341,7 +363,12 @@ static int on_new(struct sami_mig_bridge *br, sami_usec_t now, uint32_t port,
         refuse(br, port, n, me, SAMI_FB_REASON_LIMIT);
         return SAMI_ERR_LIMIT;
     }
-    memset(r, 0, sizeof *r);
+    {
+        struct sami_dlheap_link keep = r->dl; /* heap storage: survives */
+        memset(r, 0, sizeof *r);
+        r->dl = keep;
+        sync_dl(br, r); /* FREE again (a reclaimed record leaves the index) */
+    }
     r->role = (uint8_t)role;
     r->mig_id = n->migration_id;
     r->hv_port = port;
@@ -354,14 +381,15 @@ static int on_new(struct sami_mig_bridge *br, sami_usec_t now, uint32_t port,
     br->counters.started++;
 
     if (role == SAMI_MIG_BRIDGE_LOCAL) {
-        r->state = SAMI_MIG_BRIDGE_LOCAL_MOVE;
-        r->deadline = phase_deadline(br, now, n, br->cfg.prepare_timeout);
+        set_state(br, r, SAMI_MIG_BRIDGE_LOCAL_MOVE);
+        set_deadline(br, r, phase_deadline(br, now, n, br->cfg.prepare_timeout));
         answer(br, r, port, SAMI_TP_PREPARE, SAMI_VERDICT_PENDING);
         return 0;
     }
     const struct sami_bridge_ref *peer_ref = role == SAMI_MIG_BRIDGE_ORIGIN ? &r->dest : &r->orig;
     /* Any non-FREE state before fail(): the record must look in use. */
-    r->state = role == SAMI_MIG_BRIDGE_ORIGIN ? SAMI_MIG_BRIDGE_O_PRECOPY : SAMI_MIG_BRIDGE_D_EXPECT;
+    set_state(br, r,
+              role == SAMI_MIG_BRIDGE_ORIGIN ? SAMI_MIG_BRIDGE_O_PRECOPY : SAMI_MIG_BRIDGE_D_EXPECT);
     if (br->ops->resolve_peer(br->ctx, peer_ref, &r->peer) < 0) {
         /* Without a transfer address (and key) there is no migration of
          * DI: say so at once, before the VM is suspended. */
@@ -372,14 +400,15 @@ static int on_new(struct sami_mig_bridge *br, sami_usec_t now, uint32_t port,
     }
     int rc;
     if (role == SAMI_MIG_BRIDGE_ORIGIN) {
-        r->deadline = phase_deadline(br, now, n, br->cfg.prepare_timeout);
+        set_deadline(br, r, phase_deadline(br, now, n, br->cfg.prepare_timeout));
         answer(br, r, port, SAMI_TP_PREPARE, SAMI_VERDICT_PENDING);
         rc = br->ops->xfer_precopy(br->ctx, r->peer, peer_ref, r->mig_id, &r->vm, r->di_types);
     } else {
         /* HV-D's PREPARE hint is when RESUMED is due, which covers the
          * commit; without one, allow for both phases. */
-        r->deadline = phase_deadline(br, now, n,
-                                     add_sat(br->cfg.prepare_timeout, br->cfg.commit_timeout));
+        set_deadline(br, r,
+                     phase_deadline(br, now, n,
+                                    add_sat(br->cfg.prepare_timeout, br->cfg.commit_timeout)));
         answer(br, r, port, SAMI_TP_PREPARE, SAMI_VERDICT_PENDING);
         rc = br->ops->xfer_expect(br->ctx, r->peer, r->mig_id, &r->vm, r->di_types, r->deadline);
     }
@@ -417,8 +446,8 @@ static int origin_notif(struct sami_mig_bridge *br, struct sami_mig_bridge_rec *
             return contradiction(br);
         accept_tp(r, tp, port);
         r->t_suspended = now;
-        r->state = SAMI_MIG_BRIDGE_O_COMMIT;
-        r->deadline = phase_deadline(br, now, n, br->cfg.commit_timeout);
+        set_state(br, r, SAMI_MIG_BRIDGE_O_COMMIT);
+        set_deadline(br, r, phase_deadline(br, now, n, br->cfg.commit_timeout));
         answer(br, r, port, tp, SAMI_VERDICT_PENDING);
         if (op_failed(br, br->ops->freeze(br->ctx, r->mig_id, &r->vm))) {
             fail(br, r, now, tp, SAMI_DI_STATUS_FAILED, SAMI_FB_REASON_INTERNAL, NULL, ABORT_NOTIFY);
@@ -468,8 +497,8 @@ static int dest_notif(struct sami_mig_bridge *br, struct sami_mig_bridge_rec *r,
         if (r->state != SAMI_MIG_BRIDGE_D_INSTALLED)
             return contradiction(br);
         accept_tp(r, tp, port);
-        r->state = SAMI_MIG_BRIDGE_D_ACTIVATING;
-        r->deadline = phase_deadline(br, now, n, br->cfg.activate_timeout);
+        set_state(br, r, SAMI_MIG_BRIDGE_D_ACTIVATING);
+        set_deadline(br, r, phase_deadline(br, now, n, br->cfg.activate_timeout));
         answer(br, r, port, tp, SAMI_VERDICT_PENDING);
         if (op_failed(br, br->ops->xfer_activate(br->ctx, r->mig_id)))
             fail(br, r, now, tp, SAMI_DI_STATUS_FAILED, SAMI_FB_REASON_INTERNAL, NULL, ABORT_NOTIFY);
@@ -502,7 +531,7 @@ static int local_notif(struct sami_mig_bridge *br, struct sami_mig_bridge_rec *r
 {
     uint8_t tp = n->time_point;
     accept_tp(r, tp, port);
-    r->deadline = phase_deadline(br, now, n, br->cfg.prepare_timeout);
+    set_deadline(br, r, phase_deadline(br, now, n, br->cfg.prepare_timeout));
     switch (tp) {
     case SAMI_TP_SUSPENDED:
     case SAMI_TP_RESUMED:
@@ -610,7 +639,7 @@ int sami_mig_bridge_xfer_event(struct sami_mig_bridge *br, sami_usec_t now, uint
     switch (event) {
     case SAMI_MIG_XFER_PRECOPY_DONE:
         if (st == SAMI_MIG_BRIDGE_O_PRECOPY) {
-            r->state = SAMI_MIG_BRIDGE_O_STAGED; /* same deadline: still awaiting SUSPENDED */
+            set_state(br, r, SAMI_MIG_BRIDGE_O_STAGED); /* same deadline: still awaiting SUSPENDED */
             return 0;
         }
         break;
@@ -619,8 +648,8 @@ int sami_mig_bridge_xfer_event(struct sami_mig_bridge *br, sami_usec_t now, uint
             set_results(r, info, SAMI_DI_STATUS_OK, SAMI_FB_REASON_NONE);
             sami_usec_t dt = now >= r->t_suspended ? now - r->t_suspended : 0;
             r->transfer_time_us = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
-            r->state = SAMI_MIG_BRIDGE_O_COMMITTED;
-            r->deadline = add_sat(now, br->cfg.activate_timeout);
+            set_state(br, r, SAMI_MIG_BRIDGE_O_COMMITTED);
+            set_deadline(br, r, add_sat(now, br->cfg.activate_timeout));
             br->counters.proceeded++;
             answer(br, r, r->hv_port, SAMI_TP_SUSPENDED, SAMI_VERDICT_PROCEED);
             return 0;
@@ -637,12 +666,12 @@ int sami_mig_bridge_xfer_event(struct sami_mig_bridge *br, sami_usec_t now, uint
     case SAMI_MIG_XFER_INSTALLED:
         if (st == SAMI_MIG_BRIDGE_D_EXPECT) {
             set_results(r, info, SAMI_DI_STATUS_OK, SAMI_FB_REASON_NONE);
-            r->state = SAMI_MIG_BRIDGE_D_INSTALLED;
+            set_state(br, r, SAMI_MIG_BRIDGE_D_INSTALLED);
             /* Give the manager at least activate_timeout to see PROCEED and
              * resume the VM, never less than HV-D announced. */
             sami_usec_t d = add_sat(now, br->cfg.activate_timeout);
             if (d > r->deadline)
-                r->deadline = d;
+                set_deadline(br, r, d);
             return 0;
         }
         break;
@@ -654,18 +683,18 @@ int sami_mig_bridge_xfer_event(struct sami_mig_bridge *br, sami_usec_t now, uint
              * destination decides, the VM runs there and the DI was purged
              * here. Not a rollback after all. */
             br->counters.late_activated++;
-            r->state = SAMI_MIG_BRIDGE_O_PURGING;
-            r->deadline = add_sat(now, br->cfg.purge_timeout);
+            set_state(br, r, SAMI_MIG_BRIDGE_O_PURGING);
+            set_deadline(br, r, add_sat(now, br->cfg.purge_timeout));
             return 0;
         }
         if (st == SAMI_MIG_BRIDGE_O_COMMITTED) {
-            r->state = SAMI_MIG_BRIDGE_O_PURGING;
-            r->deadline = add_sat(now, br->cfg.purge_timeout);
+            set_state(br, r, SAMI_MIG_BRIDGE_O_PURGING);
+            set_deadline(br, r, add_sat(now, br->cfg.purge_timeout));
             return 0;
         }
         if (st == SAMI_MIG_BRIDGE_D_ACTIVATING) {
-            r->state = SAMI_MIG_BRIDGE_D_ACTIVE;
-            r->deadline = add_sat(now, br->cfg.purge_timeout);
+            set_state(br, r, SAMI_MIG_BRIDGE_D_ACTIVE);
+            set_deadline(br, r, add_sat(now, br->cfg.purge_timeout));
             br->counters.proceeded++;
             answer(br, r, r->hv_port, SAMI_TP_RESUMED, SAMI_VERDICT_PROCEED);
             if (r->completed && r->state == SAMI_MIG_BRIDGE_D_ACTIVE)
@@ -754,12 +783,15 @@ void sami_mig_bridge_run(struct sami_mig_bridge *br, sami_usec_t now)
 {
     if (!br)
         return;
+    /* Nothing due: skip the table (the scan below would change nothing). */
+    if (sami_dlheap_min(&br->dl) > now)
+        return;
     for (size_t i = 0; i < br->n_recs; i++) {
         struct sami_mig_bridge_rec *r = &br->recs[i];
         if (r->state == SAMI_MIG_BRIDGE_FREE || r->deadline > now)
             continue;
         if (r->state == SAMI_MIG_BRIDGE_DONE || r->state == SAMI_MIG_BRIDGE_FAILED) {
-            r->state = SAMI_MIG_BRIDGE_FREE;
+            set_state(br, r, SAMI_MIG_BRIDGE_FREE);
             br->counters.freed++;
             continue;
         }
@@ -769,13 +801,7 @@ void sami_mig_bridge_run(struct sami_mig_bridge *br, sami_usec_t now)
 
 sami_usec_t sami_mig_bridge_next_deadline(const struct sami_mig_bridge *br)
 {
-    sami_usec_t d = SAMI_NO_DEADLINE;
-    if (!br)
-        return d;
-    for (size_t i = 0; i < br->n_recs; i++)
-        if (br->recs[i].state != SAMI_MIG_BRIDGE_FREE && br->recs[i].deadline < d)
-            d = br->recs[i].deadline;
-    return d;
+    return br ? sami_dlheap_min(&br->dl) : SAMI_NO_DEADLINE;
 }
 
 /* -------------------------------------------------------------- query -- */

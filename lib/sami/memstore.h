@@ -7,8 +7,11 @@
  * the smallest of nine size classes that fits (52..128 octets); a value too
  * long for the largest slot (802.1X with long strings) lives in a separate
  * allocation of exactly its size. Slots live in 8 KiB chunks. Lookups are
- * O(1) through one hash table keyed by (VM or staging area, type,
- * sami_di_key_hash); expiry through a binary heap of deadlines. */
+ * O(1) through one hash table keyed by (VM, type, key octets read from the
+ * stored value; a staging area hashes as its VM); expiry through a binary
+ * heap of deadlines. It implements the optional value calls too
+ * (export_values, stage_put_values, stage_foreach_values): records go
+ * between the transfer engine and the store as octets, never decoded. */
 #ifndef SAMI_MEMSTORE_H
 #define SAMI_MEMSTORE_H
 

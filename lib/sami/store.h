@@ -13,13 +13,19 @@
  *                   activate, discard
  *   learners        put, del, get, expire, count, foreach, vm_flags
  *                   (samid's DHCP snooping, a preload file, tests)
+ *   optional        export_values, stage_put_values, stage_foreach_values:
+ *                   the same source/destination calls with records as
+ *                   element values (the octets on the wire); the wrappers
+ *                   fall back on the struct calls when a store lacks them
  *
  * Conventions for every call:
  * - Return 0 or a negative SAMI_ERR_* (count and vm_flags return a
  *   non-negative value on success). A failing call changes nothing.
- * - Records go in and out as struct sami_di_record. A record handed to the
- *   store is copied; the store never keeps the caller's pointer. A record
- *   handed to an emit callback is valid during that callback only.
+ * - Records go in and out as struct sami_di_record, or (the optional value
+ *   calls) as element values: DI type + the octets sami_di_encode() writes.
+ *   A record handed to the store is copied; the store never keeps the
+ *   caller's pointer. A record handed to an emit callback is valid during
+ *   that callback only.
  * - "Remaining" times of records going in are relative to the `now` of the
  *   call; of records coming out, relative to that call's `now`. The store
  *   keeps times internally in whatever form it likes (memstore: the time of
@@ -92,6 +98,20 @@ size_t sami_fixed_pool_in_use(const struct sami_fixed_pool *pool);
  * iterating call returns that value (use a negative SAMI_ERR_* to tell it
  * from the store's own results, or any value you like). */
 typedef int (*sami_store_emit_fn)(void *arg, const struct sami_di_record *rec);
+
+/* Records as element values: the DI type, and value[0..len) = version, op,
+ * type-specific fields: exactly the octets sami_di_encode() writes for the
+ * record (docs/PROTOCOL.md section 7). Same rules as sami_store_emit_fn; the
+ * octets are valid during the callback only. */
+typedef int (*sami_store_emit_value_fn)(void *arg, uint8_t type, const uint8_t *value,
+                                        size_t len);
+
+/* One record as an element value, for the batch call stage_put_values. */
+struct sami_store_value {
+    const uint8_t *value; /* version, op, fields */
+    uint16_t len;
+    uint8_t type; /* DI type */
+};
 
 /* Per-migration limits for a staging area. */
 struct sami_store_limits {
@@ -257,6 +277,40 @@ struct sami_store_ops {
 
     /* SAMI_STORE_VM_* bits of vm (0 if unknown), or a negative error. */
     int (*vm_flags)(void *ctx, const struct sami_vm_id *vm);
+
+    /* ---- optional: records as element values (docs/STORE.md) ----
+     * The transfer engine receives and sends records as element values; a
+     * store that keeps records encoded (the memstore, most hardware tables)
+     * saves a decode and an encode per record and hop by offering these.
+     * NULL: the sami_store_* wrappers fall back on the struct calls above,
+     * decoding / encoding in between, so a store need not implement them. */
+
+    /* export_records with the records emitted as element values (op UPSERT
+     * or DELETE, times relative to now): the octets sami_di_encode() writes
+     * for the record export_records would emit. Same arguments, results
+     * and generations. */
+    int (*export_values)(void *ctx, const struct sami_vm_id *vm, uint64_t since_gen,
+                         sami_usec_t now, sami_store_emit_value_fn emit, void *arg,
+                         uint64_t *gen_now);
+
+    /* stage_put of recs[0..n), in order, each given as an element value
+     * the caller has already validated: sami_di_decode() accepted it (the
+     * transfer engine decodes every received record once while opening its
+     * batch). The store may trust the field values, but must still check
+     * the structure (sami_store_value_check(): SAMI_ERR_TYPE, VERSION,
+     * LENGTH, INVAL for the op) and never read outside a value. A batch
+     * lets a store work ahead (the memstore prefetches the hash buckets of
+     * the next records). Returns 0 with *applied = n; or stops at the
+     * first record that fails, returning stage_put's error for it (the
+     * poisoning ones included), with *applied = the records before it,
+     * which stay applied; that record and the rest are not. */
+    int (*stage_put_values)(void *ctx, uint64_t migration_id, const struct sami_store_value *recs,
+                            size_t n, sami_usec_t now, size_t *applied);
+
+    /* stage_foreach with the staged records emitted as element values (op
+     * UPSERT, times as staged): what the COMMIT digest is computed over. */
+    int (*stage_foreach_values)(void *ctx, uint64_t migration_id, sami_store_emit_value_fn emit,
+                                void *arg);
 };
 
 struct sami_store {
@@ -298,6 +352,26 @@ int sami_store_foreach(const struct sami_store *s, const struct sami_vm_id *vm, 
                        sami_store_emit_fn emit, void *arg);
 int sami_store_vm_flags(const struct sami_store *s, const struct sami_vm_id *vm);
 
+/* The optional value calls. When the store lacks one, the wrapper does the
+ * same through the struct call: export_values / stage_foreach_values encode
+ * each record the struct call emits (a record that does not encode is
+ * skipped: it could not be sent either), stage_put_values decodes each
+ * value (its errors are sami_di_decode()'s) and calls stage_put. applied
+ * may be NULL. */
+int sami_store_export_values(const struct sami_store *s, const struct sami_vm_id *vm,
+                             uint64_t since_gen, sami_usec_t now, sami_store_emit_value_fn emit,
+                             void *arg, uint64_t *gen_now);
+int sami_store_stage_put_values(const struct sami_store *s, uint64_t migration_id,
+                                const struct sami_store_value *recs, size_t n, sami_usec_t now,
+                                size_t *applied);
+int sami_store_stage_foreach_values(const struct sami_store *s, uint64_t migration_id,
+                                    sami_store_emit_value_fn emit, void *arg);
+
+/* Whether the store implements stage_put_values itself (a caller that has
+ * each record decoded anyway calls stage_put otherwise, sparing the
+ * wrapper's second decode). */
+int sami_store_has_put_values(const struct sami_store *s);
+
 /* Whether a and b name the same VM (VSI ID format and VSI ID; type id and
  * version ignored). NULL never equals anything. */
 int sami_store_vm_equal(const struct sami_vm_id *a, const struct sami_vm_id *b);
@@ -310,6 +384,40 @@ uint32_t sami_store_elapsed_ms(sami_usec_t then, sami_usec_t now);
  * it (DHCP/DHCPv6 lease, ND lifetime, 802.1X session, ACL lifetime, IGMP/MLD
  * timer, firewall expiry), SAMI_DI_INFINITE for counters and unknown types. */
 uint32_t sami_store_expiry_ms(const struct sami_di_record *rec);
+
+/* ---- helpers on element values (for stores that keep records encoded) ----
+ * value[0..len) is an element value of DI type `type` (version, op,
+ * fields). They read fields at their fixed offsets in the version-1
+ * layouts: no decode, no struct. */
+
+/* Structure of an element value: SAMI_ERR_TYPE (unknown type), SAMI_ERR_VERSION
+ * (not the type's current version), SAMI_ERR_LENGTH (not the layout's
+ * length: fixed per type; 802.1X: the three length-prefixed strings fill it
+ * exactly; firewall: 56, or 92 with the NAT flag), SAMI_ERR_INVAL (NULL
+ * value, or an op other than UPSERT / DELETE). Field values are NOT
+ * checked (sami_di_decode() does that). 0 when the offsets below are safe. */
+int sami_store_value_check(uint8_t type, const uint8_t *value, size_t len);
+
+/* Largest key: the type octet and the firewall's 40 octets of key fields. */
+#define SAMI_STORE_KEY_MAX 48
+
+/* The key of a record as octets: its type and its key fields in wire byte
+ * order (the fields sami_di_key_equal() compares, the octets
+ * sami_di_key_hash() hashes). Two records have equal keys exactly when
+ * their key octets are equal. Returns the length, or 0 for an unknown type
+ * or a value too short to hold the key fields. Only the key fields are
+ * read, so a record with invalid other fields (a del() key) works too. */
+size_t sami_store_value_key(uint8_t type, const uint8_t *value, size_t len,
+                            uint8_t key[SAMI_STORE_KEY_MAX]);
+
+/* FNV-1a-64 of key octets: equal to sami_di_key_hash() of the record. */
+uint64_t sami_store_key_hash(const uint8_t *key, size_t n);
+
+/* sami_di_rebase() on an element value, in place: every remaining time
+ * drops by elapsed_ms (saturating at 0, SAMI_DI_INFINITE stays), every age
+ * grows by it (saturating). A value failing sami_store_value_check() is
+ * left alone. */
+void sami_store_value_rebase(uint8_t type, uint8_t *value, size_t len, uint32_t elapsed_ms);
 
 #ifdef __cplusplus
 }

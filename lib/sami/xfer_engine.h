@@ -64,7 +64,9 @@ enum sami_xfer_event_type {
     SAMI_XFER_EV_TIMEOUT = 5,      /* either: the caller's deadline passed (reason DEADLINE) */
     SAMI_XFER_EV_ERROR = 6,        /* either: retries exhausted (UNREACHABLE) or a local failure */
     SAMI_XFER_EV_INSTALLED = 7,    /* dest: COMMIT verified and installed (pending activation) */
-    SAMI_XFER_EV_PURGED = 8        /* dest: the source confirmed its purge (PURGE) */
+    SAMI_XFER_EV_PURGED = 8        /* dest: the source answered ACTIVATE with PURGE: status OK
+                                      (purged), FAILED (nothing purged now: it failed, or the
+                                      source no longer knows the migration) */
 };
 
 /* Everything an upcall reports; valid during the callback only. */
@@ -106,7 +108,9 @@ struct sami_xfer_engine_counters {
     uint64_t stale;         /* late messages for a finished or unknown exchange */
     uint64_t early_commit;  /* COMMIT before its last DELTA: dropped */
     uint64_t bad_records;   /* DI records that did not decode (skipped) */
-    uint64_t abort_refused; /* ABORT after activation: acknowledged, ignored */
+    uint64_t abort_refused; /* source: ABORT after the purge: acknowledged, ignored */
+    uint64_t abort_answered; /* dest: ABORT for a migration activated here: answered
+                                with ACTIVATE (the destination decides) */
     uint64_t restarts;      /* a new pre-copy attempt replaced a staging area */
     /* transmit */
     uint64_t tx_msgs;
@@ -122,6 +126,19 @@ struct sami_xfer_engine_counters {
                                waiting in the link's queue or a resend */
     uint64_t unwanted;      /* destination: records of a DI type the migration did not
                                ask for: not staged (the COMMIT then fails DIGEST) */
+    /* resolution of committed migrations (docs/ENGINES-TRANSFER.md, "After the
+     * commit: the destination decides") */
+    uint64_t late_activations;   /* source: ACTIVATE after abort() of a committed
+                                    migration: purged, PURGE sent */
+    uint64_t unresolved;         /* source: committed, aborted, ABORT unanswered:
+                                    remembered for cfg.resolve */
+    uint64_t unresolved_expired; /* source: resolve passed without ACTIVATE: records kept */
+    uint64_t superseded;         /* source: an unresolved migration dropped because a
+                                    newer migration of the same VM began here */
+    uint64_t activate_giveups;   /* dest: no PURGE within cfg.resolve of activate() */
+    uint64_t activate_unknown;   /* source: ACTIVATE for no migration here (never, or
+                                    forgotten): answered PURGE FAILED / REJECTED */
+    uint64_t adopted;            /* migrations handed over by sami_xfer_engine_adopt() */
 };
 
 struct sami_xfer_engine_limits {
@@ -151,12 +168,19 @@ struct sami_xfer_engine_cfg {
      * unsolicited (doubles, up to 16 x); 0 = rto. linger: how long a
      * finished migration stays to answer retransmissions; 0 = rto * 2 *
      * (retries + 2). window: PRECOPY/DELTA/COMMIT messages in flight per
-     * migration (1..16); 0 = 4. */
+     * migration (1..16); 0 = 4.
+     * resolve: after a commit, how long the two ends keep trying to agree
+     * on whether the VM moved: the destination resends ACTIVATE (backoff up
+     * to 64 x rto) until PURGE or this long after activate(); a source
+     * whose ABORT of a committed migration went unanswered remembers it
+     * this long for a late ACTIVATE. Make it much longer than the
+     * activation deadline; 0 = 600 s. */
     sami_usec_t rto;
     unsigned retries;
     sami_usec_t backoff;
     sami_usec_t linger;
     unsigned window;
+    sami_usec_t resolve;
     /* First sequence number sent to each peer (0 = 1). A bridge that can
      * restart should pass something that grows across restarts (e.g. wall
      * clock µs): peers keep their replay windows. */
@@ -249,17 +273,24 @@ int sami_xfer_engine_expect(struct sami_xfer_engine *eng, sami_usec_t now, uint6
                             const struct sami_vm_id *vm, int peer, uint32_t di_types,
                             sami_usec_t deadline);
 /* RESUMED: store activate, then ACTIVATE to the source until it answers
- * PURGE (PURGED event) or retries run out (ERROR). SAMI_ERR_STATE unless
- * installed; SAMI_ERR_NOTFOUND. */
+ * PURGE (PURGED event); resent with backoff (rto doubling up to 64 x) for
+ * up to cfg.resolve, then given up (ERROR, UNREACHABLE: the DI stays active
+ * here). An ABORT from the source meanwhile is answered with ACTIVATE.
+ * SAMI_ERR_STATE unless installed; SAMI_ERR_NOTFOUND. */
 int sami_xfer_engine_activate(struct sami_xfer_engine *eng, sami_usec_t now,
                               uint64_t migration_id);
 
 /* ---- both ---- */
 
 /* ABORTED: source: stops, sends ABORT (status FAILED, reason) if the peer
- * may hold state, ends the source migration in the store (unfreezes);
- * destination: discards staged or installed DI, sends ABORT to the source.
- * SAMI_ERR_STATE after activation (the VM runs at BR-D), SAMI_ERR_NOTFOUND. */
+ * may hold state, ends the source migration in the store (unfreezes, every
+ * record kept); destination: discards staged or installed DI, sends ABORT
+ * to the source. After RESULT OK the destination decides: an ACK means it
+ * discarded (done), an ACTIVATE that it activated (the source purges and
+ * answers PURGE: ACTIVATED event), no answer leaves the migration
+ * UNRESOLVED for cfg.resolve, still purged by a late ACTIVATE.
+ * SAMI_ERR_STATE after activation (the VM runs at BR-D) or purge,
+ * SAMI_ERR_NOTFOUND. */
 int sami_xfer_engine_abort(struct sami_xfer_engine *eng, sami_usec_t now, uint64_t migration_id,
                            uint16_t reason);
 /* Moves the deadline of a migration (role: enum sami_xfer_role). */
@@ -269,6 +300,29 @@ int sami_xfer_engine_set_deadline(struct sami_xfer_engine *eng, uint64_t migrati
  * migration is ended in the store, a destination's DI discarded unless
  * activated). */
 int sami_xfer_engine_forget(struct sami_xfer_engine *eng, uint64_t migration_id, int role);
+
+/* Migrations whose outcome only the destination can tell, for a host that
+ * keeps them across a restart with its DI tables: source migrations past
+ * RESULT OK not purged (COMMITTED, aborted after it, UNRESOLVED) and
+ * destination migrations activated but not confirmed (ACTIVATING). */
+struct sami_xfer_pending {
+    uint64_t migration_id;
+    int role;               /* enum sami_xfer_role */
+    int peer;               /* engine peer id (the same peer table after a restart) */
+    struct sami_vm_id vm;
+    sami_usec_t until;      /* when it is given up; SAMI_NO_DEADLINE: not yet set */
+};
+/* Fills out[0..cap) and returns how many there are (may exceed cap). */
+size_t sami_xfer_engine_list_pending(const struct sami_xfer_engine *eng,
+                                     struct sami_xfer_pending *out, size_t cap);
+/* Takes one over (after a restart): a source migration becomes UNRESOLVED
+ * (a late ACTIVATE from p->peer purges p->vm and is answered PURGE; the
+ * store's source migration is not needed and should have been ended), a
+ * destination one ACTIVATING (ACTIVATE sent now, then as activate()).
+ * Until: p->until, or now + cfg.resolve if unset. SAMI_ERR_EXISTS,
+ * SAMI_ERR_LIMIT, SAMI_ERR_NOTFOUND (peer), SAMI_ERR_INVAL. */
+int sami_xfer_engine_adopt(struct sami_xfer_engine *eng, sami_usec_t now,
+                           const struct sami_xfer_pending *p);
 
 /* Earliest time run() must be called, or SAMI_NO_DEADLINE. */
 sami_usec_t sami_xfer_engine_next_deadline(const struct sami_xfer_engine *eng);
@@ -295,7 +349,10 @@ enum sami_xfer_mig_state {
     SAMI_XFER_MS_STAGING,     /* batches being staged */
     SAMI_XFER_MS_INSTALLED,   /* committed (pending), waiting for activate() */
     SAMI_XFER_MS_ACTIVATING,  /* ACTIVATE sent, waiting for PURGE */
-    SAMI_XFER_MS_REFUSED      /* commit refused (digest, limit): lingers to answer again */
+    SAMI_XFER_MS_REFUSED,     /* commit refused (digest, limit): lingers to answer again */
+    /* source, after RESULT OK and abort(): the ABORT went unanswered; the
+     * records stay, a late ACTIVATE still purges them (cfg.resolve) */
+    SAMI_XFER_MS_UNRESOLVED
 };
 /* State of (migration_id, role), SAMI_XFER_MS_NONE if unknown. */
 int sami_xfer_engine_state(const struct sami_xfer_engine *eng, uint64_t migration_id, int role);

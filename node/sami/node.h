@@ -86,7 +86,12 @@ void sami_node_run(void *node, sami_usec_t now);
  * live in the switch, not in the agent), but what in-flight migrations held
  * in it is rolled back locally: source freezes released, staged or
  * installed-not-active DI discarded. Peers find out through their own
- * deadlines and retries. */
+ * deadlines and retries. Kept with the tables, like the DI itself: the
+ * migrations past the commit that only the destination can settle
+ * (sami_xfer_engine_list_pending: a source that heard RESULT OK and was
+ * not purged yet, a destination that activated and has no PURGE yet); the
+ * restarted transfer engine adopts them, so a late ACTIVATE still purges
+ * the source and an activated destination still sends it. */
 void sami_node_restart(void *node, sami_usec_t now);
 
 void sami_node_destroy(struct sami_node *node);
@@ -178,6 +183,7 @@ struct sami_node_bridge_cfg {
     unsigned xfer_retries;
     unsigned xfer_window;
     sami_usec_t xfer_backoff;
+    sami_usec_t xfer_resolve;        /* transfer engine cfg.resolve; 0 = its default */
     struct sami_xfer_engine_limits xfer_limits;
     /* First transfer sequence number. Peers keep replay windows across our
      * restarts, so a host that restarts (samid) passes the wall clock in µs;

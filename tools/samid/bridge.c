@@ -302,6 +302,16 @@ static const struct cdesc CD[] = {
     CX(early_commit, G, "commit before its last delta (dropped)"),
     CX(bad_records, W, "DI records that did not decode (skipped)"),
     CX(abort_refused, I, "abort after activation (ignored)"),
+    CX(abort_answered, I, "peer's ABORT after our activation: answered with ACTIVATE"),
+    CX(late_activations, I, "ACTIVATE after our deadline: the VM moved, copy purged"),
+    CX(unresolved, W, "committed migration aborted, peer silent: records kept, waiting "
+                      "for its ACTIVATE"),
+    CX(unresolved_expired, W, "no ACTIVATE within transfer resolve time: records kept (may "
+                              "duplicate the destination's)"),
+    CX(superseded, I, "unresolved migration dropped: a newer one of the VM began"),
+    CX(activate_giveups, W, "no PURGE from the source within the resolve time"),
+    CX(activate_unknown, I, "ACTIVATE for no migration here: answered PURGE REJECTED"),
+    CX(adopted, I, "migrations taken over after a restart"),
     CX(timeouts, W, "an exchange gave up after its retries"),
     CX(deadlines, W, "a migration deadline passed"),
     CX(tx_fail, G, "a message could not be sent now (retried)"),
@@ -317,6 +327,8 @@ static const struct cdesc CD[] = {
     CM(reclaimed, I, "migration table full: a finished migration's record was reused"),
     CM(unknown_peer, W, "the other bridge is not a configured peer"),
     CM(abort_refused, I, "ABORTED after activation: refused"),
+    CM(completed_unknown, I, "COMPLETED for no migration: acknowledged"),
+    CM(late_activated, I, "destination activated after our deadline: purging"),
     CM(xfer_unexpected, G, "transfer event not expected in this state"),
     CM(fb_send_errors, W, "feedback could not be sent"),
     CV(rx_bad, W, "undecodable VDP PDU"),
@@ -926,6 +938,7 @@ static int make_node(const struct samid_config *c, struct sami_node **out, char 
     nc.mig.commit_timeout = SAMI_MSEC(c->deadlines.commit_ms);
     nc.mig.activate_timeout = SAMI_MSEC(c->deadlines.activate_ms);
     nc.mig.purge_timeout = SAMI_MSEC(c->deadlines.purge_ms);
+    nc.xfer_resolve = SAMI_MSEC(c->deadlines.resolve_ms);
     nc.xfer_limits.max_records_per_migration = c->limits.records_per_migration;
     nc.xfer_limits.max_records_total = c->limits.records_total;
     nc.xfer_limits.max_migrations = c->limits.migrations;

@@ -517,7 +517,7 @@ static cfg_opt_t limits_opts[] = {STR("records-per-migration"), STR("records-tot
                                   STR("migrations"), STR("vsis-per-port"), STR("pending-frames"),
                                   STR("migrations-per-port"), CFG_END()};
 static cfg_opt_t deadlines_opts[] = {STR("prepare"), STR("commit"), STR("activate"),
-                                     STR("purge"),   STR("margin"), CFG_END()};
+                                     STR("purge"),   STR("margin"), STR("resolve"), CFG_END()};
 static cfg_opt_t store_opts[] = {STR("preload"), STR("max-records"), CFG_END()};
 static cfg_opt_t log_opts[] = {STR("level"), CFG_END()};
 static cfg_opt_t control_opts[] = {STR("socket"), CFG_END()};
@@ -1244,7 +1244,8 @@ static int load_rest(struct ctx *c, cfg_t *root)
         opt_u32(c, sec, "commit", 1, 86400000, &o->deadlines.commit_ms) ||
         opt_u32(c, sec, "activate", 1, 86400000, &o->deadlines.activate_ms) ||
         opt_u32(c, sec, "purge", 1, 86400000, &o->deadlines.purge_ms) ||
-        opt_u32(c, sec, "margin", 0, 600000, &o->deadlines.margin_ms))
+        opt_u32(c, sec, "margin", 0, 600000, &o->deadlines.margin_ms) ||
+        opt_u32(c, sec, "resolve", 1000, 86400000, &o->deadlines.resolve_ms))
         return -1;
 
     sec = cfg_getsec(root, "store");
@@ -1343,6 +1344,7 @@ static void set_defaults(struct samid_config *o)
     o->deadlines.activate_ms = SAMID_DEFAULT_ACTIVATE_MS;
     o->deadlines.purge_ms = SAMID_DEFAULT_PURGE_MS;
     o->deadlines.margin_ms = SAMID_DEFAULT_MARGIN_MS;
+    o->deadlines.resolve_ms = SAMID_DEFAULT_RESOLVE_MS;
     o->log_level = SAMID_LOG_INFO;
 }
 

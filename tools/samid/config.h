@@ -45,6 +45,7 @@ extern "C" {
 #define SAMID_DEFAULT_ACTIVATE_MS 30000u
 #define SAMID_DEFAULT_PURGE_MS 10000u
 #define SAMID_DEFAULT_MARGIN_MS 500u
+#define SAMID_DEFAULT_RESOLVE_MS 600000u
 #define SAMID_DEFAULT_MTU 1500u
 
 /* What a downlink's VSI manager answers to association requests. */
@@ -148,6 +149,8 @@ struct samid_config {
         uint32_t activate_ms; /* install -> RESUMED / activation */
         uint32_t purge_ms;    /* activation -> PURGE */
         uint32_t margin_ms;   /* added to a notification's deadline hint */
+        uint32_t resolve_ms;  /* after the commit: how long an unsettled migration is
+                                 kept settling (ACTIVATE resends / a late ACTIVATE) */
     } deadlines;
 
     uint32_t store_max_records; /* DI store limit (all VMs), 0 = unlimited */

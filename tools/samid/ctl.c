@@ -652,7 +652,7 @@ static void show_counters(struct jw *w)
     JC(m, abort_refused); JC(m, abort_unknown); JC(m, fb_tx); JC(m, fb_send_errors);
     JC(m, xfer_unknown); JC(m, xfer_unexpected); JC(m, op_errors); JC(m, started);
     JC(m, proceeded); JC(m, rolled_back); JC(m, done); JC(m, freed);
-    JC(m, refused_port_limit); JC(m, reclaimed);
+    JC(m, refused_port_limit); JC(m, reclaimed); JC(m, completed_unknown); JC(m, late_activated);
     uint64_t to = 0;
     for (int s = 0; s < SAMI_MIG_BRIDGE_STATE_COUNT; s++)
         to += m->timeouts[s];
@@ -670,6 +670,9 @@ static void show_counters(struct jw *w)
         JC(x, early_commit); JC(x, bad_records); JC(x, abort_refused); JC(x, restarts);
         JC(x, tx_msgs); JC(x, tx_fail); JC(x, retransmits); JC(x, timeouts); JC(x, deadlines);
         JC(x, records_tx); JC(x, records_rx); JC(x, installs); JC(x, nomem); JC(x, unwanted);
+        JC(x, abort_answered); JC(x, late_activations); JC(x, unresolved);
+        JC(x, unresolved_expired); JC(x, superseded); JC(x, activate_giveups);
+        JC(x, activate_unknown); JC(x, adopted);
         jw_ku64(w, "active", sami_xfer_engine_active(xe));
         jw_ku64(w, "records_held", sami_xfer_engine_records_held(xe));
         jw_end_obj(w);

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sami/dlheap.h"
 #include "sami/error.h"
 #include "sami/samitlv.h"
 #include "sami/types.h"
@@ -158,6 +159,7 @@ struct sami_mig_bridge_rec {
     struct sami_bridge_ref orig;
     struct sami_bridge_ref dest;
     struct sami_fb_result results[SAMI_SAMITLV_MAX_RESULTS];
+    struct sami_dlheap_link dl;  /* the engine's deadline index (sami/dlheap.h) */
 };
 
 struct sami_mig_bridge_counters {
@@ -190,6 +192,7 @@ struct sami_mig_bridge {
     void *ctx;
     struct sami_mig_bridge_rec *recs;
     size_t n_recs;
+    struct sami_dlheap dl;       /* records by deadline: next_deadline in O(1) */
     struct sami_mig_bridge_counters counters;
     struct sami_feedback fb;     /* feedback being sent */
 };
