@@ -13,6 +13,7 @@ struct hmig {
     uint64_t id;
     struct sami_vdp_sm_vsi vsi;  /* identity and filters */
     uint8_t last_tp;             /* time point last sent (0 = none) */
+    size_t rec;                  /* mig_hv's record of it (a hint: records do not move) */
 };
 
 /* Upcalls are queued and delivered at a safe point. */
@@ -419,9 +420,14 @@ int sami_node_hv_migrate(struct sami_node *n, sami_usec_t now, uint64_t mig_id,
     struct hmig *m = NULL;
     struct sami_mig_hv_info info;
     for (size_t i = 0; i < h->nmig; i++) {
-        /* mig_hv frees finished records itself (linger): so does this table */
-        if (h->migs[i].used && sami_mig_hv_get(&h->mh, h->migs[i].id, &info) != 0)
-            h->migs[i].used = 0;
+        /* mig_hv frees finished records itself (linger): so does this table.
+         * The record it started in answers in O(1) while it lives; only a
+         * gone one costs a lookup (once: it is then dropped here). */
+        struct hmig *x = &h->migs[i];
+        if (x->used && !(x->rec < h->nmig && h->recs[x->rec].used &&
+                         h->recs[x->rec].mig_id == x->id) &&
+            sami_mig_hv_get(&h->mh, x->id, &info) != 0)
+            x->used = 0;
         if (!h->migs[i].used && !m)
             m = &h->migs[i];
     }
@@ -464,6 +470,10 @@ int sami_node_hv_migrate(struct sami_node *n, sami_usec_t now, uint64_t mig_id,
     }
     tmp.used = 1;
     tmp.id = mig_id;
+    tmp.rec = h->nmig;
+    for (size_t i = 0; i < h->nmig && tmp.rec == h->nmig; i++)
+        if (h->recs[i].used && h->recs[i].mig_id == mig_id)
+            tmp.rec = i;
     *m = tmp;
     return 0;
 }

@@ -13,6 +13,12 @@ add_test(NAME demo/scale4-loss0.1 COMMAND sami-demo --scale 4 --loss 0.1 --seed 
 add_test(NAME demo/json COMMAND sami-demo --json --seed 3)
 set_tests_properties(demo/scale4-loss0.1 demo/json PROPERTIES LABELS demo TIMEOUT 600)
 set_tests_properties(demo/json PROPERTIES PASS_REGULAR_EXPRESSION "\"ok\":true}")
+# --pods: many bridges in one fabric, a third of the migrations across pods
+add_test(NAME demo/pods4 COMMAND sami-demo --pods 4 --json)
+add_test(NAME demo/pods3-scale2-loss0.1 COMMAND sami-demo --pods 3 --scale 2 --loss 0.1 --seed 5)
+set_tests_properties(demo/pods4 demo/pods3-scale2-loss0.1 PROPERTIES LABELS demo TIMEOUT 600)
+set_tests_properties(demo/pods4 PROPERTIES PASS_REGULAR_EXPRESSION
+                     "\"cross_pod_migrations\":[1-9].*\"ok\":true}")
 if(TARGET sami-sniff)
   foreach(loss 0 0.3)
     add_test(NAME demo/pcap-sniff/loss${loss}

@@ -701,9 +701,133 @@ static void test_verdict_callback_may_send_abort(void **state)
     assert_int_equal(info.phase, SAMI_MIG_HV_WAIT_ACK);
 }
 
+/* ---------------------------------------------- deadline index (dlheap) -- */
+
+/* Random starts (both roles, a table that fills), time points, aborts,
+ * feedback of every verdict for any time point, ends, send errors, and a
+ * verdict callback that re-enters (the next time point or an abort), with
+ * runs at random or deadline times: after every call the engine's next
+ * deadline must equal a scan of the records (sami_mig_hv_list), and its
+ * index must be consistent. */
+static uint64_t RR;
+static struct sami_mig_hv RHV;
+static uint64_t verdicts_seen;
+static uint64_t rr(void)
+{
+    uint64_t z = (RR += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+static int r_send(void *ctx, uint64_t mig, int tp, const uint8_t *v, size_t len, int pairing)
+{
+    (void)ctx, (void)mig, (void)tp, (void)v, (void)len, (void)pairing;
+    return rr() % 10 == 0 ? SAMI_ERR_LIMIT : 0;
+}
+static void r_verdict(void *ctx, const struct sami_mig_hv_verdict *v)
+{
+    sami_usec_t now = *(const sami_usec_t *)ctx;
+    verdicts_seen++;
+    switch (rr() % 4) {
+    case 0:
+        (void)sami_mig_hv_abort(&RHV, now, v->mig_id, SAMI_ABORT_ROLLBACK);
+        break;
+    case 1:
+        (void)sami_mig_hv_time_point(&RHV, now, v->mig_id, (int)(SAMI_TP_PREPARE + rr() % 4),
+                                     (uint32_t)(rr() % 5000));
+        break;
+    default:
+        break;
+    }
+}
+static const struct sami_mig_hv_ops ROPS = {r_send, r_verdict};
+
+static sami_usec_t scan_deadline(const struct sami_mig_hv *hv)
+{
+    struct sami_mig_hv_info info[8];
+    size_t n = sami_mig_hv_list(hv, info, 8);
+    assert_true(n <= 8);
+    sami_usec_t d = SAMI_NO_DEADLINE;
+    for (size_t i = 0; i < n; i++)
+        if (info[i].deadline < d)
+            d = info[i].deadline;
+    return d;
+}
+
+static void test_deadline_index_matches_scan(void **state)
+{
+    (void)state;
+    static struct sami_mig_hv_rec t[8];
+    static sami_usec_t now;
+    uint64_t freed = 0, timeouts = 0, full = 0;
+    setup_with(NULL, 4); /* VM, ORIG, DEST */
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        RR = seed;
+        verdicts_seen = 0;
+        now = 0;
+        struct sami_mig_hv_cfg c;
+        sami_mig_hv_cfg_default(&c);
+        c.max_reasks = (uint8_t)(seed % 4);
+        assert_int_equal(sami_mig_hv_init(&RHV, &c, &ROPS, &now, t, 8), 0);
+        for (int k = 0; k < 5000; k++) {
+            uint64_t mig = 1 + rr() % 12;
+            switch (rr() % 10) {
+            case 0:
+                (void)sami_mig_hv_start(&RHV, now, mig, &VM, &ORIG, &DEST,
+                                        rr() % 2 ? SAMI_MIG_HV_SOURCE : SAMI_MIG_HV_DEST, DI);
+                break;
+            case 1:
+            case 2:
+                (void)sami_mig_hv_time_point(&RHV, now, mig, (int)(SAMI_TP_PREPARE + rr() % 4),
+                                             (uint32_t)(rr() % 5000));
+                break;
+            case 3:
+                if (rr() % 3 == 0)
+                    (void)sami_mig_hv_abort(&RHV, now, mig, SAMI_ABORT_OTHER);
+                else if (rr() % 4 == 0)
+                    (void)sami_mig_hv_end(&RHV, mig);
+                break;
+            case 4:
+            case 5: {
+                struct sami_feedback f = fb(mig, (int)(SAMI_TP_PREPARE + rr() % 5),
+                                            (int)(rr() % 4));
+                (void)sami_mig_hv_feedback_input(&RHV, now, &f);
+                break;
+            }
+            case 6:
+                now += rr() % SAMI_MSEC(300);
+                sami_mig_hv_run(&RHV, now);
+                break;
+            case 7: {
+                sami_usec_t d = sami_mig_hv_next_deadline(&RHV);
+                if (d != SAMI_NO_DEADLINE && d > now)
+                    now = d + (rr() % 2 ? rr() % SAMI_MSEC(700) : 0);
+                sami_mig_hv_run(&RHV, now);
+                break;
+            }
+            default:
+                if (rr() % 12 == 0) {
+                    now += rr() % SAMI_SEC(200); /* a clock jump */
+                    sami_mig_hv_run(&RHV, now);
+                }
+                break;
+            }
+            assert_int_equal(sami_dlheap_check(&RHV.dl), 0);
+            assert_true(sami_mig_hv_next_deadline(&RHV) == scan_deadline(&RHV));
+        }
+        const struct sami_mig_hv_counters *cn = sami_mig_hv_get_counters(&RHV);
+        freed += cn->freed;
+        full += cn->table_full;
+        timeouts += cn->outcomes[SAMI_MIG_HV_TIMEOUT];
+        assert_true(verdicts_seen > 0);
+    }
+    assert_true(freed > 0 && timeouts > 0 && full > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deadline_index_matches_scan),
         cmocka_unit_test_setup(test_init_and_start_errors, setup),
         cmocka_unit_test_setup(test_notification_bytes, setup),
         cmocka_unit_test_setup(test_configured_oui, setup),

@@ -676,9 +676,22 @@ static void test_negotiation_applied(void **state)
     assert_int_equal(find(&h, &x)->expires, t + t / 2);
 }
 
+/* The bridge's next deadline comes from its deadline index (sami/dlheap.h):
+ * after every operation of random station/bridge exchanges it must equal
+ * the brute-force scan of the table. */
+#include "vdp_pair_random.h"
+
+static void test_deadline_index_matches_scan(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 6; seed++)
+        pr_run(seed, 6000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deadline_index_matches_scan),
         cmocka_unit_test(test_policy_accept_response),
         cmocka_unit_test(test_policy_reject_with_reason_bits),
         cmocka_unit_test(test_reject_keep_and_no_keep_on_held_vsi),

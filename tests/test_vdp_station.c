@@ -13,6 +13,7 @@
 #include "sami/ecp.h"
 #include "sami/evb.h"
 #include "sami/vdp.h"
+#include "sami/vdp_bridge.h" /* the other end of the wire */
 #include "sami/vdp_station.h"
 
 #define MAXF 64
@@ -941,9 +942,22 @@ static void test_negotiation_applied(void **state)
     assert_int_equal(sami_vdp_station_set_params(&h.st, &bad), SAMI_ERR_VALUE);
 }
 
+/* The station's next deadline comes from its deadline index (sami/dlheap.h):
+ * after every operation of random station/bridge exchanges it must equal
+ * the brute-force scan of the table. */
+#include "vdp_pair_random.h"
+
+static void test_deadline_index_matches_scan(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 6; seed++)
+        pr_run(seed, 6000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deadline_index_matches_scan),
         cmocka_unit_test(test_request_supersedes_keepalive),
         cmocka_unit_test(test_supersede_other_type),
         cmocka_unit_test(test_supersede_keepalive_lost_by_ecp),

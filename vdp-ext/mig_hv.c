@@ -2,6 +2,7 @@
  * States and rules: docs/ENGINES-MIGRATION.md. */
 #include "sami/mig_hv.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static const uint8_t hv_default_oui[3] = SAMI_OUI_DEFAULT;
@@ -52,7 +53,26 @@ int sami_mig_hv_init(struct sami_mig_hv *hv, const struct sami_mig_hv_cfg *cfg,
     hv->recs = table;
     hv->n_recs = n_table;
     memset(table, 0, n_table * sizeof *table);
-    return 0;
+    return sami_dlheap_init(&hv->dl, table, n_table, sizeof *table,
+                            offsetof(struct sami_mig_hv_rec, dl));
+}
+
+static sami_usec_t rec_deadline(const struct sami_mig_hv_rec *r)
+{
+    sami_usec_t d = r->linger_at;
+    if ((r->phase == SAMI_MIG_HV_WAIT_ACK || r->phase == SAMI_MIG_HV_WAIT_FINAL) && r->rtx_at < d)
+        d = r->rtx_at;
+    if ((r->phase == SAMI_MIG_HV_WAIT_ACK || r->phase == SAMI_MIG_HV_WAIT_FINAL) &&
+        r->verdict_at < d)
+        d = r->verdict_at;
+    return d;
+}
+
+/* Re-reads a record's deadline into the index; called after every change
+ * to used, phase or the timers, before any callback runs. */
+static void sync_dl(struct sami_mig_hv *hv, const struct sami_mig_hv_rec *r)
+{
+    sami_dlheap_set(&hv->dl, (size_t)(r - hv->recs), r->used ? rec_deadline(r) : SAMI_NO_DEADLINE);
 }
 
 static struct sami_mig_hv_rec *find(const struct sami_mig_hv *hv, uint64_t mig_id)
@@ -148,7 +168,9 @@ int sami_mig_hv_start(struct sami_mig_hv *hv, sami_usec_t now, uint64_t mig_id,
     tmp.used = 1;
     tmp.phase = SAMI_MIG_HV_IDLE;
     tmp.rtx_at = tmp.verdict_at = tmp.linger_at = SAMI_NO_DEADLINE;
+    tmp.dl = r->dl; /* heap storage: survives */
     *r = tmp;
+    sync_dl(hv, r);
     hv->counters.started++;
     return 0;
 }
@@ -223,6 +245,7 @@ static int send_tp(struct sami_mig_hv *hv, sami_usec_t now, uint64_t mig_id, int
     r->rtx_at = add_sat(now, r->rto);
     r->verdict_at = deciding(r) ? add_sat(now, hv->cfg.verdict_wait) : SAMI_NO_DEADLINE;
     r->linger_at = SAMI_NO_DEADLINE;
+    sync_dl(hv, r);
     transmit(hv, r);
     return 0;
 }
@@ -263,6 +286,7 @@ static void deliver(struct sami_mig_hv *hv, struct sami_mig_hv_rec *r, sami_usec
         r->linger_at = add_sat(now, hv->cfg.linger);
     if (outcome >= 0 && outcome < 6)
         hv->counters.outcomes[outcome]++;
+    sync_dl(hv, r);
     hv->ops->verdict(hv->ctx, &v);
 }
 
@@ -298,6 +322,7 @@ int sami_mig_hv_feedback_input(struct sami_mig_hv *hv, sami_usec_t now,
             r->rtx_at = SAMI_NO_DEADLINE;
             if (r->rtx_left && add_sat(now, r->rto) < r->verdict_at)
                 r->rtx_at = add_sat(now, r->rto);
+            sync_dl(hv, r);
         } else {
             deliver(hv, r, now, SAMI_MIG_HV_ACKED, fb);
         }
@@ -336,12 +361,16 @@ void sami_mig_hv_run(struct sami_mig_hv *hv, sami_usec_t now)
 {
     if (!hv)
         return;
+    /* Nothing due: skip the table (the scan below would change nothing). */
+    if (sami_dlheap_min(&hv->dl) > now)
+        return;
     for (size_t i = 0; i < hv->n_recs; i++) {
         struct sami_mig_hv_rec *r = &hv->recs[i];
         if (!r->used)
             continue;
         if (r->linger_at <= now) {
             r->used = 0;
+            sync_dl(hv, r);
             hv->counters.freed++;
             continue;
         }
@@ -356,6 +385,7 @@ void sami_mig_hv_run(struct sami_mig_hv *hv, sami_usec_t now)
             /* Doubling spaces retries out when the bridge is merely slow. */
             r->rto = add_sat(r->rto, r->rto);
             r->rtx_at = add_sat(now, r->rto);
+            sync_dl(hv, r);
             transmit(hv, r);
             continue;
         }
@@ -369,6 +399,7 @@ void sami_mig_hv_run(struct sami_mig_hv *hv, sami_usec_t now)
             r->rtx_at = SAMI_NO_DEADLINE;
             if (r->rtx_left && add_sat(now, r->rto) < r->verdict_at)
                 r->rtx_at = add_sat(now, r->rto);
+            sync_dl(hv, r);
             transmit(hv, r);
             continue;
         }
@@ -378,30 +409,9 @@ void sami_mig_hv_run(struct sami_mig_hv *hv, sami_usec_t now)
     }
 }
 
-static sami_usec_t rec_deadline(const struct sami_mig_hv_rec *r)
-{
-    sami_usec_t d = r->linger_at;
-    if ((r->phase == SAMI_MIG_HV_WAIT_ACK || r->phase == SAMI_MIG_HV_WAIT_FINAL) && r->rtx_at < d)
-        d = r->rtx_at;
-    if ((r->phase == SAMI_MIG_HV_WAIT_ACK || r->phase == SAMI_MIG_HV_WAIT_FINAL) &&
-        r->verdict_at < d)
-        d = r->verdict_at;
-    return d;
-}
-
 sami_usec_t sami_mig_hv_next_deadline(const struct sami_mig_hv *hv)
 {
-    sami_usec_t d = SAMI_NO_DEADLINE;
-    if (!hv)
-        return d;
-    for (size_t i = 0; i < hv->n_recs; i++) {
-        if (!hv->recs[i].used)
-            continue;
-        sami_usec_t x = rec_deadline(&hv->recs[i]);
-        if (x < d)
-            d = x;
-    }
-    return d;
+    return hv ? sami_dlheap_min(&hv->dl) : SAMI_NO_DEADLINE;
 }
 
 int sami_mig_hv_end(struct sami_mig_hv *hv, uint64_t mig_id)
@@ -412,6 +422,7 @@ int sami_mig_hv_end(struct sami_mig_hv *hv, uint64_t mig_id)
     if (!r)
         return SAMI_ERR_NOTFOUND;
     r->used = 0;
+    sync_dl(hv, r);
     hv->counters.ended++;
     return 0;
 }

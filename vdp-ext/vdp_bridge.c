@@ -1,6 +1,7 @@
 /* VDP bridge state machine. See sami/vdp_bridge.h and docs/ENGINES-VDP.md. */
 #include "sami/vdp_bridge.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static void bridge_tx(void *ctx, const uint8_t *frame, size_t len)
@@ -36,6 +37,10 @@ int sami_vdp_bridge_init(struct sami_vdp_bridge *br, const struct sami_vdp_bridg
     br->vsis = vsis;
     br->nvsis = nvsis;
     memset(vsis, 0, nvsis * sizeof *vsis);
+    rc = sami_dlheap_init(&br->dl, vsis, nvsis, sizeof *vsis,
+                          offsetof(struct sami_vdp_bridge_vsi, dl));
+    if (rc)
+        return rc;
 
     struct sami_ecp_engine_config ec;
     sami_vdp_sm_ecp_config(&ec, cfg->mac, cfg->dst, &cfg->params, cfg->ecp_dup_window_us);
@@ -58,6 +63,13 @@ int sami_vdp_bridge_set_evb(struct sami_vdp_bridge *br, const struct sami_evb *l
                             const struct sami_evb *remote)
 {
     return sami_vdp_sm_set_evb(&br->ecp, &br->cfg.params, local, remote);
+}
+
+/* Re-reads an entry's deadline into the index; called after every change
+ * to in_use or expires. */
+static void sync_dl(struct sami_vdp_bridge *br, const struct sami_vdp_bridge_vsi *e)
+{
+    sami_dlheap_set(&br->dl, (size_t)(e - br->vsis), e->in_use ? e->expires : SAMI_NO_DEADLINE);
 }
 
 static struct sami_vdp_bridge_vsi *find_by_id(const struct sami_vdp_bridge *br, uint8_t fmt,
@@ -154,6 +166,7 @@ static void drop(struct sami_vdp_bridge *br, sami_usec_t now, struct sami_vdp_br
                  struct sami_vdp_bridge_event *ev)
 {
     e->in_use = false;
+    sync_dl(br, e);
     ev->vsi = &e->rec;
     ev->station = e->station;
     ev->prev_state = e->state;
@@ -197,6 +210,7 @@ static void on_request(struct sami_vdp_bridge *br, sami_usec_t now, const uint8_
         br->stats.refreshes++;
         e->refreshed = now;
         e->expires = now + tout;
+        sync_dl(br, e);
         respond(br, now, mgrid, v, SAMI_VDP_REASON_SUCCESS, false, false, NULL, 0);
         return;
     }
@@ -224,8 +238,11 @@ static void on_request(struct sami_vdp_bridge *br, sami_usec_t now, const uint8_
         br->stats.accepted++;
         ev.type = SAMI_VDP_BRIDGE_EV_ACCEPTED;
         ev.prev_state = e ? e->state : SAMI_VDP_VSI_DEASSOCIATED;
-        if (!e)
+        if (!e) {
+            struct sami_dlheap_link keep = slot->dl; /* heap storage: survives */
             memset(slot, 0, sizeof *slot);
+            slot->dl = keep;
+        }
         slot->rec = rec;
         slot->in_use = true;
         slot->state = op;
@@ -235,6 +252,7 @@ static void on_request(struct sami_vdp_bridge *br, sami_usec_t now, const uint8_
         slot->since = now;
         slot->refreshed = now;
         slot->expires = now + tout;
+        sync_dl(br, slot);
         respond(br, now, mgrid, v, SAMI_VDP_REASON_SUCCESS, false, false, d.org, d.org_len);
         ev.vsi = &slot->rec;
         ev.station = slot->station;
@@ -355,15 +373,16 @@ int sami_vdp_bridge_input(struct sami_vdp_bridge *br, sami_usec_t now, const uin
 sami_usec_t sami_vdp_bridge_next_deadline(const struct sami_vdp_bridge *br)
 {
     sami_usec_t d = sami_ecp_engine_next_deadline(&br->ecp);
-    for (size_t i = 0; i < br->nvsis; i++)
-        if (br->vsis[i].in_use && br->vsis[i].expires < d)
-            d = br->vsis[i].expires;
-    return d;
+    sami_usec_t v = sami_dlheap_min(&br->dl);
+    return v < d ? v : d;
 }
 
 void sami_vdp_bridge_run(struct sami_vdp_bridge *br, sami_usec_t now)
 {
     sami_ecp_engine_run(&br->ecp, now);
+    /* Nothing expired: skip the table (the scan below would change nothing). */
+    if (sami_dlheap_min(&br->dl) > now)
+        return;
     for (size_t i = 0; i < br->nvsis; i++) {
         struct sami_vdp_bridge_vsi *e = &br->vsis[i];
         if (!e->in_use || e->expires > now)

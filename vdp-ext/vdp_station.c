@@ -2,6 +2,7 @@
  * (sami_vdp_sm_*). See sami/vdp_station.h and docs/ENGINES-VDP.md. */
 #include "sami/vdp_station.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "sami/cursor.h"
@@ -303,6 +304,10 @@ int sami_vdp_station_init(struct sami_vdp_station *st, const struct sami_vdp_sta
     st->vsis = vsis;
     st->nvsis = nvsis;
     memset(vsis, 0, nvsis * sizeof *vsis);
+    rc = sami_dlheap_init(&st->dl, vsis, nvsis, sizeof *vsis,
+                          offsetof(struct sami_vdp_station_vsi, dl));
+    if (rc)
+        return rc;
 
     struct sami_ecp_engine_config ec;
     sami_vdp_sm_ecp_config(&ec, cfg->mac, cfg->dst, &cfg->params, cfg->ecp_dup_window_us);
@@ -326,6 +331,16 @@ int sami_vdp_station_set_evb(struct sami_vdp_station *st, const struct sami_evb 
 static uint8_t state_of(uint8_t op)
 {
     return op == SAMI_VDP_TLV_DEASSOC ? SAMI_VDP_VSI_DEASSOCIATED : op;
+}
+
+/* Re-reads an entry's timers into the index; called after every change to
+ * in_use, resp_deadline or ka_deadline (before any callback runs). */
+static void sync_dl(struct sami_vdp_station *st, const struct sami_vdp_station_vsi *e)
+{
+    sami_usec_t d = SAMI_NO_DEADLINE;
+    if (e->in_use)
+        d = e->resp_deadline < e->ka_deadline ? e->resp_deadline : e->ka_deadline;
+    sami_dlheap_set(&st->dl, (size_t)(e - st->vsis), d);
 }
 
 static struct sami_vdp_station_vsi *find_by_id(struct sami_vdp_station *st, uint8_t fmt,
@@ -405,7 +420,9 @@ int sami_vdp_station_request(struct sami_vdp_station *st, sami_usec_t now,
     if (rc)
         return rc;
     if (fresh) {
+        struct sami_dlheap_link keep = e->dl; /* heap storage: survives */
         memset(e, 0, sizeof *e);
+        e->dl = keep;
         e->in_use = true;
         e->state = SAMI_VDP_VSI_DEASSOCIATED;
         e->rec = req;
@@ -426,6 +443,7 @@ int sami_vdp_station_request(struct sami_vdp_station *st, sami_usec_t now,
     e->resp_deadline = now + sami_vdp_sm_resp_timeout(&st->cfg.params);
     /* No keep-alive while a request is out: the request refreshes the VSI. */
     e->ka_deadline = SAMI_NO_DEADLINE;
+    sync_dl(st, e);
     return 0;
 }
 
@@ -483,6 +501,7 @@ static void fail_pending(struct sami_vdp_station *st, sami_usec_t now,
     e->resp_deadline = SAMI_NO_DEADLINE;
     e->ka_deadline = SAMI_NO_DEADLINE;
     e->stale_op = 0; /* never outlives the request that superseded it */
+    sync_dl(st, e);
     ev.state = e->state;
     emit(st, now, &ev);
 }
@@ -605,6 +624,7 @@ static void on_response(struct sami_vdp_station *st, sami_usec_t now, const stru
     e->ka_deadline = e->state == SAMI_VDP_VSI_DEASSOCIATED
                          ? SAMI_NO_DEADLINE
                          : now + sami_vdp_sm_reinit_keepalive(&st->cfg.params);
+    sync_dl(st, e);
     ev.state = e->state;
     emit(st, now, &ev);
 }
@@ -626,6 +646,7 @@ static void on_bridge_deassoc(struct sami_vdp_station *st, sami_usec_t now,
     ev.prev_state = e->state;
     e->state = SAMI_VDP_VSI_DEASSOCIATED;
     e->ka_deadline = SAMI_NO_DEADLINE;
+    sync_dl(st, e);
     /* A request in flight stays: ECP keeps order, so its response (which
      * the bridge sent after this) decides the final state. */
     ev.state = e->state;
@@ -690,16 +711,8 @@ int sami_vdp_station_input(struct sami_vdp_station *st, sami_usec_t now, const u
 sami_usec_t sami_vdp_station_next_deadline(const struct sami_vdp_station *st)
 {
     sami_usec_t d = sami_ecp_engine_next_deadline(&st->ecp);
-    for (size_t i = 0; i < st->nvsis; i++) {
-        const struct sami_vdp_station_vsi *e = &st->vsis[i];
-        if (!e->in_use)
-            continue;
-        if (e->resp_deadline < d)
-            d = e->resp_deadline;
-        if (e->ka_deadline < d)
-            d = e->ka_deadline;
-    }
-    return d;
+    sami_usec_t v = sami_dlheap_min(&st->dl);
+    return v < d ? v : d;
 }
 
 static void keepalive(struct sami_vdp_station *st, sami_usec_t now, struct sami_vdp_station_vsi *e)
@@ -711,6 +724,7 @@ static void keepalive(struct sami_vdp_station *st, sami_usec_t now, struct sami_
         /* Queue full: try again one ackTime later, when it has drained. */
         st->stats.tx_deferred++;
         e->ka_deadline = now + sami_vdp_sm_ack_time(&st->cfg.params);
+        sync_dl(st, e);
         return;
     }
     st->stats.keepalives++;
@@ -721,11 +735,15 @@ static void keepalive(struct sami_vdp_station *st, sami_usec_t now, struct sami_
     e->ecp_token = token;
     e->resp_deadline = now + sami_vdp_sm_resp_timeout(&st->cfg.params);
     e->ka_deadline = SAMI_NO_DEADLINE;
+    sync_dl(st, e);
 }
 
 void sami_vdp_station_run(struct sami_vdp_station *st, sami_usec_t now)
 {
     sami_ecp_engine_run(&st->ecp, now);
+    /* No timer due: skip the table (the scan below would change nothing). */
+    if (sami_dlheap_min(&st->dl) > now)
+        return;
     for (size_t i = 0; i < st->nvsis; i++) {
         struct sami_vdp_station_vsi *e = &st->vsis[i];
         if (!e->in_use)
@@ -737,8 +755,10 @@ void sami_vdp_station_run(struct sami_vdp_station *st, sami_usec_t now)
         if (!e->pending_op && e->ka_deadline <= now) {
             if (e->state != SAMI_VDP_VSI_DEASSOCIATED)
                 keepalive(st, now, e);
-            else
+            else {
                 e->ka_deadline = SAMI_NO_DEADLINE;
+                sync_dl(st, e);
+            }
         }
     }
 }

@@ -15,6 +15,10 @@
 /* Largest --scale: VM numbers (up to 40 per copy) stay below 65536, so
  * every VM's MAC (two octets of its number) and addresses stay unique. */
 #define DEMO_SCALE_MAX 1600
+/* Largest --pods: 3 bridges each, every bridge peered with every other
+ * (the fabric is a full mesh: pods * 3 * (pods * 3 - 1) / 2 links). The VM
+ * numbers of all pods together obey DEMO_SCALE_MAX (scale * pods). */
+#define DEMO_PODS_MAX 200
 
 struct demo_opts {
     const char *scenario; /* NULL or "all" = every scenario */
@@ -23,6 +27,7 @@ struct demo_opts {
     const char *pcap;
     int json;
     unsigned scale;
+    unsigned pods;        /* copies of the scenario's topology in one fabric (1) */
 };
 
 /* Frames out of a node into the simulator. */
@@ -135,6 +140,10 @@ struct demo_world {
     uint64_t key_seed;
     int errors;               /* setup or engine errors (printed) */
     struct demo_stats st;
+    unsigned pod;             /* the pod being built (names get a "pN-" prefix) */
+    size_t cross_pod;         /* migrations whose destination is in another pod */
+    struct demo_vm **by_mig;  /* movers sorted by migration id (verdict lookup) */
+    size_t n_by_mig;
     FILE *pcap;
     sami_usec_t pcap_epoch;   /* added to simulated time in the capture */
 };

@@ -24,6 +24,10 @@ static void usage(FILE *f)
             "  --seed N             seed of the run: DI contents, timings, link fates\n"
             "                       (default 1)\n"
             "  --scale K            multiply the VMs of each scenario by K (default 1)\n"
+            "  --pods P             P copies of the scenario's topology (bridges, servers,\n"
+            "                       VMs) in one fabric, every bridge peered with every\n"
+            "                       other; every third mover of a pod goes to the next\n"
+            "                       pod (default 1)\n"
             "  --pcap FILE          write every frame sent (Ethernet: ECP/VDP with sami TLVs,\n"
             "                       transfer L2 frames) to FILE (read it with sami-sniff)\n"
             "  --json               one JSON document instead of the tables\n"
@@ -52,11 +56,12 @@ static int parse_u64(const char *s, uint64_t *out)
 
 int main(int argc, char **argv)
 {
-    struct demo_opts o = {NULL, 0.0, 1, NULL, 0, 1};
+    struct demo_opts o = {NULL, 0.0, 1, NULL, 0, 1, 1};
     static const struct option lopts[] = {
         {"scenario", required_argument, NULL, 's'}, {"loss", required_argument, NULL, 'l'},
         {"seed", required_argument, NULL, 'S'},     {"scale", required_argument, NULL, 'k'},
         {"pcap", required_argument, NULL, 'p'},     {"json", no_argument, NULL, 'j'},
+        {"pods", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
@@ -87,6 +92,13 @@ int main(int argc, char **argv)
             }
             o.scale = (unsigned)v;
             break;
+        case 'P':
+            if (parse_u64(optarg, &v) || v < 1 || v > DEMO_PODS_MAX) {
+                fprintf(stderr, "sami-demo: --pods wants 1..%d\n", DEMO_PODS_MAX);
+                return 2;
+            }
+            o.pods = (unsigned)v;
+            break;
         case 'p':
             o.pcap = optarg;
             break;
@@ -100,6 +112,11 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if ((uint64_t)o.scale * o.pods > DEMO_SCALE_MAX) {
+        /* VM numbers (and so MACs and addresses) stay unique below this */
+        fprintf(stderr, "sami-demo: --scale times --pods wants at most %d\n", DEMO_SCALE_MAX);
+        return 2;
     }
     if (optind < argc) {
         fprintf(stderr, "sami-demo: unexpected argument '%s'\n", argv[optind]);

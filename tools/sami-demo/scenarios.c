@@ -167,7 +167,7 @@ static void put_blacklist(struct demo_world *w, struct demo_vm *vm, sami_usec_t 
 
 /* ---- seed 000, Figures 1-3: night consolidation onto Access Switch3 -------- */
 
-static void build_consolidation(struct demo_world *w)
+static void build_consolidation_pod(struct demo_world *w, unsigned pod)
 {
     int sw[3], srv[3][3];
     char n[DEMO_NAME_MAX], d[64];
@@ -189,6 +189,7 @@ static void build_consolidation(struct demo_world *w)
     for (unsigned rep = 0; rep < w->o->scale; rep++)
         for (int s = 0; s < 3; s++)
             for (int p = 0; p < 9; p++) {
+                int copy = (int)(pod * w->o->scale + rep);
                 int num = s * 9 + p + 1;
                 int dest = -1, active = 0;
                 for (size_t m = 0; m < sizeof movers / sizeof movers[0]; m++)
@@ -198,8 +199,14 @@ static void build_consolidation(struct demo_world *w)
                     }
                 if (num == 23 || num == 24 || num == 27)
                     active = 1;
-                demo_add_vm(w, num + 27 * (int)rep, srv[s][p / 3], dest, active);
+                demo_add_vm(w, num + 27 * copy, srv[s][p / 3], dest, active);
             }
+}
+
+static void build_consolidation(struct demo_world *w)
+{
+    for (w->pod = 0; w->pod < w->o->pods; w->pod++)
+        build_consolidation_pod(w, w->pod);
 }
 
 static void gen_consolidation(struct demo_world *w, struct demo_vm *vm)
@@ -303,7 +310,7 @@ static void mutate_consolidation(struct demo_world *w, struct demo_vm *vm, sami_
 
 /* ---- seed 002 4.1, Figures 1-3: Pod1/Pod2 VMs to Pod3 behind FW1' ---------- */
 
-static void build_firewall_dc(struct demo_world *w)
+static void build_firewall_dc_pod(struct demo_world *w, unsigned pod)
 {
     static const char *const names[3] = {"pod1-sw1", "pod2-sw2", "pod3-sw1p"};
     static const char *const descs[3] = {"Pod1 Access Switch1, FW1", "Pod2 Access Switch2, FW1",
@@ -320,7 +327,7 @@ static void build_firewall_dc(struct demo_world *w)
     /* Figure 2: VM4 VM5 VM6 move from Pod1 to Pod3 (beside VM31-33); Pod2
      * is being switched off, so VM13-15 follow into Pod3's third row. */
     for (unsigned rep = 0; rep < w->o->scale; rep++) {
-        int off = 40 * (int)rep;
+        int off = 40 * (int)(pod * w->o->scale + rep);
         for (int p = 0; p < 9; p++) {
             int num = p + 1;
             demo_add_vm(w, num + off, srv[0][p / 3], num >= 4 && num <= 6 ? srv[2][1] : -1, 1);
@@ -332,6 +339,12 @@ static void build_firewall_dc(struct demo_world *w)
         for (int p = 0; p < 3; p++)
             demo_add_vm(w, 31 + p + off, srv[2][0], -1, 1);
     }
+}
+
+static void build_firewall_dc(struct demo_world *w)
+{
+    for (w->pod = 0; w->pod < w->o->pods; w->pod++)
+        build_firewall_dc_pod(w, w->pod);
 }
 
 static void gen_firewall_dc(struct demo_world *w, struct demo_vm *vm)
@@ -409,7 +422,7 @@ static void mutate_firewall_dc(struct demo_world *w, struct demo_vm *vm, sami_us
 
 /* ---- seed 002 4.2, Figures 4-5: VDI desktops consolidated at night ---------- */
 
-static void build_vdi(struct demo_world *w)
+static void build_vdi_pod(struct demo_world *w, unsigned pod)
 {
     int sw[3], srv[3][3];
     char n[DEMO_NAME_MAX], d[64];
@@ -436,9 +449,15 @@ static void build_vdi(struct demo_world *w)
         for (size_t i = 0; i < sizeof vms / sizeof vms[0]; i++) {
             int moves = vms[i].dest_row >= 0;
             int active = moves || vms[i].number == 1 || vms[i].number == 8;
-            demo_add_vm(w, vms[i].number + 27 * (int)rep, srv[vms[i].sw][vms[i].row],
-                        moves ? srv[0][vms[i].dest_row] : -1, active);
+            demo_add_vm(w, vms[i].number + 27 * (int)(pod * w->o->scale + rep),
+                        srv[vms[i].sw][vms[i].row], moves ? srv[0][vms[i].dest_row] : -1, active);
         }
+}
+
+static void build_vdi(struct demo_world *w)
+{
+    for (w->pod = 0; w->pod < w->o->pods; w->pod++)
+        build_vdi_pod(w, w->pod);
 }
 
 static void dacl(struct demo_world *w, struct demo_vm *vm, uint32_t id, uint8_t action,

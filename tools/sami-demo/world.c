@@ -64,14 +64,26 @@ static void *grow(void *p, size_t *cap, size_t n, size_t size)
 
 static size_t br_cap, hv_cap;
 
+/* With --pods, names say which pod: "p2-sw1", "p2-srv1a". */
+static void pod_name(const struct demo_world *w, char *out, size_t cap, const char *name)
+{
+    if (w->o->pods > 1)
+        snprintf(out, cap, "p%u-%s", w->pod + 1, name);
+    else
+        snprintf(out, cap, "%s", name);
+}
+
 int demo_add_bridge(struct demo_world *w, const char *name, const char *desc)
 {
     w->br = grow(w->br, &br_cap, w->nbr, sizeof *w->br);
     struct demo_bridge *b = &w->br[w->nbr];
     memset(b, 0, sizeof *b);
-    snprintf(b->name, sizeof b->name, "%s", name);
+    pod_name(w, b->name, sizeof b->name, name);
     snprintf(b->desc, sizeof b->desc, "%s", desc);
-    uint8_t mac[6] = {0x02, 0x53, 0x4d, 0x00, 0x0b, (uint8_t)(w->nbr + 1)};
+    /* bridge n: 02:53:4d:00:0b:n below 256 (the pcaps of one pod stay as
+     * they were); above, the high octet goes where the 00 was */
+    size_t id = w->nbr + 1;
+    uint8_t mac[6] = {0x02, 0x53, 0x4d, (uint8_t)(id >> 8), 0x0b, (uint8_t)id};
     b->ref.chassis_id_subtype = 4; /* MAC address */
     b->ref.chassis_id_len = 6;
     memcpy(b->ref.chassis_id, mac, 6);
@@ -88,7 +100,7 @@ int demo_add_hv(struct demo_world *w, const char *name, int bridge)
     w->hv = grow(w->hv, &hv_cap, w->nhv, sizeof *w->hv);
     struct demo_hv *h = &w->hv[w->nhv];
     memset(h, 0, sizeof *h);
-    snprintf(h->name, sizeof h->name, "%s", name);
+    pod_name(w, h->name, sizeof h->name, name);
     h->bridge = bridge;
     h->dl_port = ++w->br[bridge].n_down;
     return (int)w->nhv++;
@@ -403,12 +415,65 @@ static void tap(void *arg, sami_usec_t t, int from, int to, const uint8_t *frame
     }
 }
 
+/* The mover with this migration id: binary search in w->by_mig (the
+ * first in VM order if two movers drew the same id, as a scan would). */
 static struct demo_vm *vm_by_mig(struct demo_world *w, uint64_t mig)
 {
+    size_t lo = 0, hi = w->n_by_mig;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w->by_mig[mid]->mig_id < mig)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < w->n_by_mig && w->by_mig[lo]->mig_id == mig ? w->by_mig[lo] : NULL;
+}
+
+static int cmp_mig(const void *a, const void *b)
+{
+    const struct demo_vm *x = *(const struct demo_vm *const *)a;
+    const struct demo_vm *y = *(const struct demo_vm *const *)b;
+    if (x->mig_id != y->mig_id)
+        return x->mig_id < y->mig_id ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static void index_movers(struct demo_world *w)
+{
+    w->by_mig = calloc(w->nvm + 1, sizeof *w->by_mig);
+    if (!w->by_mig)
+        exit(2);
+    w->n_by_mig = 0;
     for (size_t i = 0; i < w->nvm; i++)
-        if (w->vm[i].dest_hv >= 0 && w->vm[i].mig_id == mig)
-            return &w->vm[i];
-    return NULL;
+        if (w->vm[i].dest_hv >= 0)
+            w->by_mig[w->n_by_mig++] = &w->vm[i];
+    qsort(w->by_mig, w->n_by_mig, sizeof *w->by_mig, cmp_mig);
+}
+
+/* --pods: every third mover of a pod (the 1st, 4th, 7th... in VM order)
+ * goes to the same server of the next pod (the last pod's to the first),
+ * so part of the transfers cross pods over the shared fabric. */
+static void cross_pods(struct demo_world *w)
+{
+    unsigned P = w->o->pods;
+    if (P < 2 || w->nhv % P)
+        return;
+    size_t per = w->nhv / P;
+    size_t *k = calloc(P, sizeof *k);
+    if (!k)
+        exit(2);
+    for (size_t i = 0; i < w->nvm; i++) {
+        struct demo_vm *vm = &w->vm[i];
+        if (vm->dest_hv < 0)
+            continue;
+        size_t pod = (size_t)vm->hv / per;
+        if (k[pod]++ % 3 == 0) {
+            vm->dest_hv = (int)(((pod + 1) % P) * per + (size_t)vm->dest_hv % per);
+            w->cross_pod++;
+        }
+    }
+    free(k);
 }
 
 static void port_ref(const struct demo_world *w, int hv, struct sami_bridge_ref *out)
@@ -594,13 +659,18 @@ static void link_params(const struct demo_world *w, struct sami_sim_link_params 
 static int make_nodes(struct demo_world *w)
 {
     size_t per_hv = 0;
-    for (size_t i = 0; i < w->nhv; i++) {
-        size_t n = 0;
-        for (size_t k = 0; k < w->nvm; k++)
-            n += (size_t)(w->vm[k].hv == (int)i) + (size_t)(w->vm[k].dest_hv == (int)i);
-        if (n > per_hv)
-            per_hv = n;
+    size_t *on_hv = calloc(w->nhv + 1, sizeof *on_hv);
+    if (!on_hv)
+        exit(2);
+    for (size_t k = 0; k < w->nvm; k++) {
+        on_hv[w->vm[k].hv]++;
+        if (w->vm[k].dest_hv >= 0)
+            on_hv[w->vm[k].dest_hv]++;
     }
+    for (size_t i = 0; i < w->nhv; i++)
+        if (on_hv[i] > per_hv)
+            per_hv = on_hv[i];
+    free(on_hv);
     size_t movers = 0;
     for (size_t k = 0; k < w->nvm; k++)
         movers += w->vm[k].dest_hv >= 0;
@@ -626,7 +696,9 @@ static int make_nodes(struct demo_world *w)
             exit(2);
         for (int d = 0; d < br->n_down; d++) {
             dl[d].port = d + 1;
-            const uint8_t mac[6] = {0x02, 0x53, 0x4d, 0x01, (uint8_t)(b + 1), (uint8_t)(d + 1)};
+            /* bridges above 255 (--pods) put the high octet in the top nibble */
+            const uint8_t mac[6] = {0x02, 0x53, 0x4d, (uint8_t)(0x01 | ((b + 1) >> 8) << 4),
+                                    (uint8_t)(b + 1), (uint8_t)(d + 1)};
             memcpy(dl[d].mac, mac, 6);
         }
         size_t np = 0;
@@ -649,8 +721,17 @@ static int make_nodes(struct demo_world *w)
         c.vdp.r = 7;
         c.max_vsis = 16 + 2 * per_hv;
         c.ecp_slots = 64 + 2 * per_hv;
-        c.max_migrations = 32 + 2 * movers;
-        c.xfer_limits.max_migrations = (uint32_t)(32 + 2 * movers);
+        /* With --pods, tables are sized by what passes through this bridge
+         * (one pod's share, not the whole fabric's). */
+        size_t mine = movers;
+        if (w->o->pods > 1) {
+            mine = 0;
+            for (size_t k = 0; k < w->nvm; k++)
+                mine += w->vm[k].dest_hv >= 0 && (w->hv[w->vm[k].hv].bridge == (int)b ||
+                                                  w->hv[w->vm[k].dest_hv].bridge == (int)b);
+        }
+        c.max_migrations = 32 + 2 * mine;
+        c.xfer_limits.max_migrations = (uint32_t)(32 + 2 * mine);
         /* the L2 link's resend timer sized to the fabric (RTT plus a window
          * of 1500-octet frames at 1 Gbit/s), not the 10 ms default */
         c.link_rto = 8u * w->sc->fabric_delay_us > SAMI_MSEC(1) ? 8u * w->sc->fabric_delay_us
@@ -729,14 +810,16 @@ static void schedule(struct demo_world *w)
         vm->t_start = NIGHT_US + (sami_usec_t)k++ * STAGGER_US;
         /* memory pre-copy of a 2-8 GB VM: seconds */
         vm->precopy_us = SAMI_MSEC(demo_rand_range(&vm->rng, 1500, 6000));
-        (void)sami_sim_at(w->sim, vm->t_start, ev_start, vm);
+        /* node timers: the callbacks touch both hypervisors themselves, so
+         * the simulator need not re-read every node's deadline after them */
+        (void)sami_sim_at_node(w->sim, hv_sim, vm->t_start, ev_start, vm);
         uint32_t n = demo_rand_range(&vm->rng, 2, 5);
         for (uint32_t m = 0; m < n; m++) {
             uint32_t span = (uint32_t)(vm->precopy_us - SAMI_MSEC(20));
             sami_usec_t t = vm->t_start + SAMI_MSEC(10) + demo_rand_range(&vm->rng, 0, span);
             (void)sami_sim_at_node(w->sim, w->br[w->hv[vm->hv].bridge].tx.id, t, ev_mutate, vm);
         }
-        (void)sami_sim_at(w->sim, vm->t_start + vm->precopy_us, ev_suspend, vm);
+        (void)sami_sim_at_node(w->sim, hv_sim, vm->t_start + vm->precopy_us, ev_suspend, vm);
     }
 }
 
@@ -750,12 +833,14 @@ static int terminal(const struct sami_node *br, uint64_t mig)
 
 static int all_done(const struct demo_world *w)
 {
+    /* the cheap test first: asking the bridges costs a table lookup each */
+    for (size_t i = 0; i < w->nvm; i++)
+        if (w->vm[i].dest_hv >= 0 && w->vm[i].phase != PH_DONE)
+            return 0;
     for (size_t i = 0; i < w->nvm; i++) {
         const struct demo_vm *vm = &w->vm[i];
         if (vm->dest_hv < 0)
             continue;
-        if (vm->phase != PH_DONE)
-            return 0;
         if (!terminal(w->br[w->hv[vm->hv].bridge].node, vm->mig_id) ||
             !terminal(w->br[w->hv[vm->dest_hv].bridge].node, vm->mig_id))
             return 0;
@@ -933,6 +1018,11 @@ static void print_text(const struct demo_world *w, const struct summary *s, FILE
             w->sc->title, w->sc->source, o->seed, o->scale, o->loss);
     fprintf(out, "   %zu bridges, %zu hypervisors, %zu VMs (%zu migrate, %zu stay)\n", w->nbr,
             w->nhv, w->nvm, s->migrations, s->stayed);
+    if (o->pods > 1)
+        fprintf(out,
+                "   %u pods in one fabric, every bridge peered with every other; %zu of the %zu "
+                "migrations cross pods\n",
+                o->pods, w->cross_pod, s->migrations);
     int wf = 4, wt = 2;
     for (size_t i = 0; i < w->nvm; i++) {
         char b[64];
@@ -1021,8 +1111,12 @@ static void print_json(const struct demo_world *w, const struct summary *s, FILE
     fprintf(out, ",\"source\":");
     json_str(out, w->sc->source);
     fprintf(out, ",\"seed\":%" PRIu64 ",\"scale\":%u,\"loss\":%.4f,\"bridges\":%zu,"
-                 "\"hypervisors\":%zu,\"vms\":%zu,\"migrations\":[",
+                 "\"hypervisors\":%zu,\"vms\":%zu,",
             w->o->seed, w->o->scale, w->o->loss, w->nbr, w->nhv, w->nvm);
+    /* only with --pods: one-pod documents stay as they were */
+    if (w->o->pods > 1)
+        fprintf(out, "\"pods\":%u,\"cross_pod_migrations\":%zu,", w->o->pods, w->cross_pod);
+    fprintf(out, "\"migrations\":[");
     int first = 1;
     for (size_t i = 0; i < w->nvm; i++) {
         const struct demo_vm *vm = &w->vm[i];
@@ -1099,6 +1193,8 @@ int demo_run(const struct demo_opts *o, const struct demo_scenario *sc, FILE *pc
         exit(2);
     CUR = w;
     sc->build(w);
+    w->pod = 0;
+    cross_pods(w);
     int rc = make_nodes(w);
     if (rc)
         return 2;
@@ -1109,6 +1205,7 @@ int demo_run(const struct demo_opts *o, const struct demo_scenario *sc, FILE *pc
             recs_take(home(w, &w->vm[i])->node, &w->vm[i].id, 0, &w->vm[i].snap);
     }
     schedule(w);
+    index_movers(w);
 
     /* run until every migration has finished at both hypervisors and both
      * bridges, then a little longer so the last PURGE exchanges land */
@@ -1150,6 +1247,7 @@ int demo_run(const struct demo_opts *o, const struct demo_scenario *sc, FILE *pc
     free(w->br);
     free(w->hv);
     free(w->vm);
+    free(w->by_mig);
     CUR = NULL;
     return ok ? 0 : 1;
 }

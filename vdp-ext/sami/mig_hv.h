@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sami/dlheap.h"
 #include "sami/error.h"
 #include "sami/samitlv.h"
 #include "sami/types.h"
@@ -144,6 +145,7 @@ struct sami_mig_hv_rec {
     uint8_t ipv6[SAMI_SAMITLV_MAX_IPV6][16];
     size_t tlv_len;
     uint8_t tlv[SAMI_SAMITLV_MAX_VALUE]; /* the value being (re)transmitted */
+    struct sami_dlheap_link dl;  /* the engine's deadline index (sami/dlheap.h) */
 };
 
 struct sami_mig_hv_counters {
@@ -165,6 +167,7 @@ struct sami_mig_hv {
     void *ctx;
     struct sami_mig_hv_rec *recs;
     size_t n_recs;
+    struct sami_dlheap dl;       /* records by deadline: next_deadline in O(1) */
     struct sami_mig_hv_counters counters;
     struct sami_notif scratch;   /* notification being encoded */
     uint8_t buf[SAMI_SAMITLV_MAX_VALUE];

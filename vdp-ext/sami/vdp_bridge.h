@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "sami/ecp_engine.h"
+#include "sami/dlheap.h"
 #include "sami/error.h"
 #include "sami/types.h"
 #include "sami/vdp.h"
@@ -42,6 +43,7 @@ struct sami_vdp_bridge_vsi {
     sami_usec_t since;    /* when the state was set */
     sami_usec_t refreshed; /* last request or keep-alive */
     sami_usec_t expires;  /* refreshed + keep-alive timeout */
+    struct sami_dlheap_link dl; /* the bridge's deadline index (sami/dlheap.h) */
 };
 
 /* What the policy answers. The bridge fills in the default before calling
@@ -140,6 +142,7 @@ struct sami_vdp_bridge {
     struct sami_vdp_bridge_callbacks cb;
     struct sami_vdp_bridge_vsi *vsis;
     size_t nvsis;
+    struct sami_dlheap dl;      /* held VSIs by expiry: next_deadline in O(1) */
     struct sami_vdp_bridge_counters stats;
     uint32_t org_tokens[SAMI_VDP_BRIDGE_MAX_ORG_INFLIGHT];
     uint8_t pdu[SAMI_ECP_ENGINE_MAX_ULPDU];

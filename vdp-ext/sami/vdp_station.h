@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "sami/ecp_engine.h"
+#include "sami/dlheap.h"
 #include "sami/error.h"
 #include "sami/evb.h"
 #include "sami/types.h"
@@ -148,6 +149,7 @@ struct sami_vdp_station_vsi {
     uint8_t stale_op;       /* a keep-alive a user request superseded: its TLV type
                              * while its response is still due, 0 = none */
     uint32_t stale_token;   /* its ECP token */
+    struct sami_dlheap_link dl; /* the station's deadline index (sami/dlheap.h) */
 };
 
 enum sami_vdp_station_event_type {
@@ -224,6 +226,7 @@ struct sami_vdp_station {
     struct sami_vdp_station_callbacks cb;
     struct sami_vdp_station_vsi *vsis;
     size_t nvsis;
+    struct sami_dlheap dl;      /* VSIs by earliest timer: next_deadline in O(1) */
     struct sami_vdp_station_counters stats;
     uint32_t org_tokens[SAMI_VDP_STATION_MAX_ORG_INFLIGHT]; /* 0 = free */
     uint8_t pdu[SAMI_ECP_ENGINE_MAX_ULPDU];
