@@ -11,9 +11,9 @@
 # Prints the series, max - min over the whole flood and over its second half
 # (after the tables filled), samid's CPU time and the flood's frame rate.
 # Fails (exit 1) when the second half grows by more than 256 KiB: memory
-# must be flat once the limits are reached. --out FILE (default
-# /tmp/sami-perf/h4.md) gets a markdown fragment: a table row (metric |
-# figure | anchor | ratio/goal | reproduce) and the method.
+# must be flat once the limits are reached. --out FILE also writes a
+# markdown fragment there: a table row (metric | figure | anchor |
+# ratio/goal | reproduce) and the method (for docs/PERFORMANCE.md).
 # Needs root and `ip netns` (exit 77 otherwise). Only the namespaces and
 # PIDs it created are removed / stopped. KEEP=1 keeps the work directory.
 set -u
@@ -22,7 +22,7 @@ usage() { echo "usage: flood-memory.sh BUILD_DIR [--seconds N] [--out FILE]" >&2
 [ $# -ge 1 ] || usage
 B=$1
 shift
-SECS=60 OUT=/tmp/sami-perf/h4.md
+SECS=60 OUT=
 while [ $# -gt 0 ]; do
     case $1 in
     --seconds) SECS=${2:?}; shift 2 ;;
@@ -128,6 +128,7 @@ echo "flood: $SENT frames in ${SECS}s ($RATE/s); samid received $RX, pcap droppe
 echo "VSIs accepted $VSIS, refused $REFV; migrations started $STARTED, refused $REFM; log $LINES lines"
 echo "VmRSS max-min over the flood: $((MAX - MIN)) KiB ($MIN..$MAX); second half: $((HMAX - HMIN)) KiB ($HMIN..$HMAX); idle before: $RSS0 KiB; load average $LOAD"
 
+if [ -n "$OUT" ]; then
 mkdir -p "$(dirname "$OUT")"
 cat >"$OUT" <<EOF
 | metric | figure | anchor (same run) | ratio / goal | reproduce |
@@ -145,4 +146,5 @@ cores shared with other jobs (load average $LOAD at the end). Series (KiB):
 ${SERIES[*]}
 EOF
 echo "wrote $OUT"
+fi
 [ $((HMAX - HMIN)) -le 256 ] || { echo "FAIL: memory grew by $((HMAX - HMIN)) KiB in the second half"; exit 1; }
