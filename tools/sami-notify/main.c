@@ -1076,9 +1076,17 @@ int main(int argc, char **argv)
         first_sent = hv.sent;
         first_sent_at = hv.sent_at;
         attempts = 2;
-        /* The cached LLDPDU lied (the bridge restarted or lost us): ask the
-         * bridge itself and send again, once. */
-        say(1, "no ECP acknowledgement with the cached LLDP view: asking the bridge again");
+        /* No ECP acknowledgement with the cached view: most often a bridge
+         * too busy to ack within R x RTE (a few ms with lldpad's timers),
+         * sometimes one that restarted or lost us. Send again at once with
+         * the same view (milliseconds) before asking the bridge itself (a
+         * fresh LLDP exchange takes a second or more). */
+        say(1, "no ECP acknowledgement with the cached LLDP view: sending again");
+        run(w, &r, true, &retry);
+    }
+    if (retry) {
+        attempts = 3;
+        say(1, "no ECP acknowledgement again: asking the bridge for its LLDP view");
         cache_drop(o.state_dir, o.iface, wire_mac(w));
         have_peer = false;
         if (do_lldp(w, &r, false, &cached) != 0)
