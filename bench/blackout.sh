@@ -59,10 +59,10 @@ samictl=$B/tools/samictl/samictl
 notify=$B/tools/sami-notify/sami-notify
 sniff=$B/tools/sami-sniff/sami-sniff
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, raw sockets)"
-for c in ip jq; do command -v $c >/dev/null 2>&1 || skip "$c not installed"; done
-for b in "$samid" "$samictl" "$notify"; do [ -x "$b" ] || skip "$b not built"; done
+. "$(dirname "$0")/../tests/lib/netns.sh"
+need_root "network namespaces, raw sockets"
+need_cmds ip jq
+need_built "$samid" "$samictl" "$notify"
 if [ "$CAPTURE" = 1 ] && { ! command -v tcpdump >/dev/null 2>&1 || [ ! -x "$sniff" ]; }; then
     echo "note: no tcpdump or sami-sniff: the wire figure is left out"
     CAPTURE=0
@@ -72,41 +72,19 @@ tag=$$
 NS_HVS=sami-h2-hvs-$tag NS_HVD=sami-h2-hvd-$tag NS_BRO=sami-h2-bro-$tag NS_BRD=sami-h2-brd-$tag
 IF_HVS=h2hs$tag IF_DO=h2do$tag IF_HVD=h2hd$tag IF_DD=h2dd$tag IF_MO=h2mo$tag IF_MD=h2md$tag
 W=$(mktemp -d /tmp/sami-h2-blackout.XXXXXX)
-PIDS=()
-FAILS=0
-ip netns add "$NS_BRO" 2>/dev/null || { rmdir "$W"; skip "ip netns add failed (no netns support here)"; }
-
-stop_pid() { # pid [signal]
-    local p=$1 sig=${2:-TERM} keep=() q
-    kill -"$sig" "$p" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-    PIDS=("${keep[@]}")
-}
-cleanup() {
-    local p n
-    for p in "${PIDS[@]}"; do stop_pid "$p"; done
-    for n in "$NS_HVS" "$NS_HVD" "$NS_BRO" "$NS_BRD"; do ip netns del "$n" 2>/dev/null; done
-    if [ "${KEEP:-0}" = 1 ] || [ "$FAILS" -gt 0 ]; then echo "work files kept in $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+netns_add "$NS_BRO" 2>/dev/null || { rmdir "$W"; skip "ip netns add failed (no netns support here)"; }
+NETNS_WORK=$W
+netns_traps
 
 # ---- topology (as tests/e2e/two-bridges.sh) ---------------------------------------
-for n in "$NS_HVS" "$NS_HVD" "$NS_BRD"; do ip netns add "$n" || skip "ip netns add failed"; done
-ip link add "$IF_HVS" netns "$NS_HVS" type veth peer name "$IF_DO" netns "$NS_BRO" &&
-    ip link add "$IF_HVD" netns "$NS_HVD" type veth peer name "$IF_DD" netns "$NS_BRD" &&
-    ip link add "$IF_MO" netns "$NS_BRO" type veth peer name "$IF_MD" netns "$NS_BRD" ||
+netns_add "$NS_HVS" "$NS_HVD" "$NS_BRD" || skip "ip netns add failed"
+netns_veth "$IF_HVS" "$NS_HVS" "$IF_DO" "$NS_BRO" &&
+    netns_veth "$IF_HVD" "$NS_HVD" "$IF_DD" "$NS_BRD" &&
+    netns_veth "$IF_MO" "$NS_BRO" "$IF_MD" "$NS_BRD" ||
     skip "cannot create veth pairs"
 HVS="ip netns exec $NS_HVS" HVD="ip netns exec $NS_HVD"
 BRO="ip netns exec $NS_BRO" BRD="ip netns exec $NS_BRD"
-for n in "$NS_HVS" "$NS_HVD" "$NS_BRO" "$NS_BRD"; do
-    ip -n "$n" link set lo up
-    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-done
+netns_init "$NS_HVS" "$NS_HVD" "$NS_BRO" "$NS_BRD"
 ip -n "$NS_HVS" link set "$IF_HVS" address 52:54:00:aa:bb:01 up
 ip -n "$NS_HVD" link set "$IF_HVD" address 52:54:00:aa:bb:02 up
 ip -n "$NS_BRO" link set "$IF_DO" address 02:53:4d:00:01:01 up
@@ -165,7 +143,7 @@ start_samid() { # name ns-exec...
     "$@" $RT "$samid" -c "$W/$n.conf" --foreground $VSAMID >>"$W/$n.log" 2>&1 &
     PIDS+=($!)
     eval "PID_${n^^}=$!"
-    for _ in $(seq 100); do ctl "$n" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+    poll 100 0.1 ctl "$n" ping >/dev/null 2>&1 && return 0
     echo "samid $n did not come up:"
     cat "$W/$n.log"
     FAILS=1
@@ -367,7 +345,7 @@ for N in ${SIZES//,/ }; do
     row "$N" "pre-copy, source log (ms, 1 ms res.)" "$W/v4"
 done
 cat "$W/results.txt"
-awk '$11 > 1 { c[$1]++ } END { for (n in c) print "  " n " records: " c[n] " SUSPENDED sent twice by sami-notify (no ECP acknowledgement within R x RTE with the cached LLDP view: LLDP asked again; the blackout counts from the first)" }' "$W/notify.txt"
+awk '$11 > 1 { c[$1]++ } END { for (n in c) print "  " n " records: " c[n] " SUSPENDED sent more than once by sami-notify (no ECP acknowledgement within R x RTE with the cached LLDP view: sent again at once, then after a fresh LLDP exchange if need be; the blackout counts from the first)" }' "$W/notify.txt"
 if [ -s "$W/prepare-retries.txt" ]; then
     echo "PREPARE at the source sent twice (the first not acknowledged in time), per size:"
     awk '{ c[$1]++ } END { for (n in c) print "  " n " records: " c[n] }' "$W/prepare-retries.txt"

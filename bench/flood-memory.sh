@@ -31,31 +31,21 @@ while [ $# -gt 0 ]; do
     esac
 done
 samid=$B/tools/samid/samid samictl=$B/tools/samictl/samictl flood=$B/tests/sami-flood
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, raw sockets)"
-for b in "$samid" "$samictl" "$flood"; do [ -x "$b" ] || skip "$b not built"; done
-command -v jq >/dev/null || skip "jq not installed"
+. "$(dirname "$0")/../tests/lib/netns.sh"
+need_root "network namespaces, raw sockets"
+need_built "$samid" "$samictl" "$flood"
+need_cmds jq
 
 tag=$$
 NS_BR=h4-fm-br-$tag NS_FL=h4-fm-fl-$tag
 IF_D=h4fmd$tag IF_F=h4fmf$tag
 IF_D=${IF_D:0:15} IF_F=${IF_F:0:15}
 W=$(mktemp -d /tmp/sami-flood-memory.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do
-        kill "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    ip netns del "$NS_BR" 2>/dev/null
-    ip netns del "$NS_FL" 2>/dev/null
-    if [ "${KEEP:-0}" = 1 ]; then echo "work files kept in $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-ip netns add "$NS_BR" 2>/dev/null || skip "ip netns add failed"
-ip netns add "$NS_FL" || skip "ip netns add failed"
-ip link add "$IF_F" netns "$NS_FL" type veth peer name "$IF_D" netns "$NS_BR" || skip "veth failed"
+NETNS_WORK=$W
+netns_traps
+netns_add "$NS_BR" 2>/dev/null || skip "ip netns add failed"
+netns_add "$NS_FL" || skip "ip netns add failed"
+netns_veth "$IF_F" "$NS_FL" "$IF_D" "$NS_BR" || skip "veth failed"
 for n in "$NS_BR" "$NS_FL"; do ip -n "$n" link set lo up; done
 ip -n "$NS_FL" link set "$IF_F" address 02:66:6c:00:00:0a up
 ip -n "$NS_BR" link set "$IF_D" address 02:53:4d:00:01:0a up
@@ -86,7 +76,7 @@ EOF
 ip netns exec "$NS_BR" "$samid" -c "$W/samid.conf" --foreground >"$W/samid.log" 2>&1 &
 PIDS+=($!)
 SPID=$!
-for _ in $(seq 50); do "$samictl" -s "$W/samid.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
+poll 50 0.1 "$samictl" -s "$W/samid.sock" ping >/dev/null 2>&1
 "$samictl" -s "$W/samid.sock" ping >/dev/null 2>&1 || { echo "samid did not start"; cat "$W/samid.log"; exit 1; }
 
 rss() { awk '/^VmRSS/ {print $2}' /proc/$SPID/status; }
@@ -107,8 +97,7 @@ wait "$FPID" 2>/dev/null
 CPU1=$(cpu)
 C=$("$samictl" -s "$W/samid.sock" --json show counters)
 LINES=$(wc -l <"$W/samid.log")
-kill "$SPID"
-wait "$SPID" 2>/dev/null
+stop_pid "$SPID"
 
 echo "VmRSS (KiB) idle: $RSS0; every second of the flood:"
 echo "${SERIES[*]}"

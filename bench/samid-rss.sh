@@ -38,38 +38,21 @@ case $B in /*) ;; *) [ -d "$B" ] || B=$(cd "$(dirname "$0")/.." && pwd)/$B ;; es
 samid=$B/tools/samid/samid
 samictl=$B/tools/samictl/samictl
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespace, raw sockets)"
+. "$(dirname "$0")/../tests/lib/netns.sh"
+need_root "network namespace, raw sockets"
 command -v ip >/dev/null 2>&1 || skip "ip (iproute2) not installed"
-command -v jq >/dev/null 2>&1 || skip "jq not installed"
-for b in "$samid" "$samictl"; do [ -x "$b" ] || skip "$b not built"; done
+need_cmds jq
+need_built "$samid" "$samictl"
 
 tag=$$
 NS=sami-h2-rss-$tag
 IF_A=h2ra$tag IF_B=h2rb$tag
 W=$(mktemp -d /tmp/sami-h2-rss.XXXXXX)
-PIDS=()
-ip netns add "$NS" 2>/dev/null || { rmdir "$W"; skip "ip netns add failed (no netns support here)"; }
+netns_add "$NS" 2>/dev/null || { rmdir "$W"; skip "ip netns add failed (no netns support here)"; }
+NETNS_WORK=$W
+netns_traps
 
-stop_pid() { # pid: TERM, then KILL after 5 s
-    local p=$1 keep=() q
-    kill -TERM "$p" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-    PIDS=("${keep[@]}")
-}
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop_pid "$p"; done
-    ip netns del "$NS" 2>/dev/null
-    if [ "${KEEP:-0}" = 1 ]; then echo "work files kept in $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip link add "$IF_A" netns "$NS" type veth peer name "$IF_B" netns "$NS" || skip "cannot create a veth pair"
+netns_veth "$IF_A" "$NS" "$IF_B" "$NS" || skip "cannot create a veth pair"
 ip -n "$NS" link set lo up
 ip -n "$NS" link set "$IF_A" up
 ip -n "$NS" link set "$IF_B" up

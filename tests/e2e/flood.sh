@@ -28,65 +28,26 @@ notify=${3:?}
 flood=${4:?}
 SECS=${FLOOD_SECONDS:-6}
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, raw sockets)"
-for c in ip jq; do
-    command -v $c >/dev/null 2>&1 || skip "$c not installed"
-done
-for b in "$samid" "$samictl" "$notify" "$flood"; do
-    [ -x "$b" ] || skip "$b not built"
-done
+. "$(dirname "$0")/../lib/netns.sh"
+need_root "network namespaces, raw sockets"
+need_cmds ip jq
+need_built "$samid" "$samictl" "$notify" "$flood"
 
 tag=$$
 NS_BR=h4-fl-br-$tag NS_FL=h4-fl-fl-$tag NS_ST=h4-fl-st-$tag
 IF_DA=h4dA$tag IF_FA=h4fA$tag IF_DB=h4dB$tag IF_SB=h4sB$tag
 IF_DA=${IF_DA:0:15} IF_FA=${IF_FA:0:15} IF_DB=${IF_DB:0:15} IF_SB=${IF_SB:0:15}
 W=$(mktemp -d /tmp/sami-e2e-flood.XXXXXX)
-PIDS=()
-FAILS=0
-ip netns add "$NS_BR" 2>/dev/null || { rmdir "$W"; skip "ip netns add failed (no netns support here)"; }
-
-stop_pid() { # pid [signal]
-    local p=$1 sig=${2:-TERM} keep=() q
-    kill -"$sig" "$p" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    local rc=$?
-    for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-    PIDS=("${keep[@]}")
-    return $rc
-}
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop_pid "$p"; done
-    for n in "$NS_BR" "$NS_FL" "$NS_ST"; do ip netns del "$n" 2>/dev/null; done
-    if [ "${KEEP:-0}" = 1 ] || [ "$FAILS" -gt 0 ]; then
-        echo "work files kept in $W"
-    else
-        rm -rf "$W"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-check() { # description command...
-    local d=$1
-    shift
-    if "$@"; then ok "$d"; else fail "$d"; fi
-}
+netns_add "$NS_BR" 2>/dev/null || { rmdir "$W"; skip "ip netns add failed (no netns support here)"; }
+NETNS_WORK=$W
+netns_traps
 
 # ---- topology ---------------------------------------------------------------
-ip netns add "$NS_FL" && ip netns add "$NS_ST" || skip "ip netns add failed"
-ip link add "$IF_FA" netns "$NS_FL" type veth peer name "$IF_DA" netns "$NS_BR" &&
-    ip link add "$IF_SB" netns "$NS_ST" type veth peer name "$IF_DB" netns "$NS_BR" ||
+netns_add "$NS_FL" "$NS_ST" || skip "ip netns add failed"
+netns_veth "$IF_FA" "$NS_FL" "$IF_DA" "$NS_BR" &&
+    netns_veth "$IF_SB" "$NS_ST" "$IF_DB" "$NS_BR" ||
     skip "cannot create veth pairs"
-for n in "$NS_BR" "$NS_FL" "$NS_ST"; do
-    ip -n "$n" link set lo up
-    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-done
+netns_init "$NS_BR" "$NS_FL" "$NS_ST"
 # jumbo on the flooded link: the oversized mode goes beyond the 1514-octet
 # frames the ECP/VDP and LLDP engines take
 ip -n "$NS_FL" link set "$IF_FA" mtu 9000 address 02:66:6c:00:00:0a up
@@ -148,14 +109,11 @@ $BR "$samid" -c "$W/samid.conf" --foreground --pidfile "$W/samid.pid" >"$W/samid
 PIDS+=($!)
 SAMID_PID=$!
 ctl() { "$samictl" -s "$W/samid.sock" --timeout 2000 "$@"; }
-up=0
-for _ in $(seq 50); do ctl ping >/dev/null 2>&1 && { up=1; break; }; sleep 0.1; done
-[ $up = 1 ] || { fail "samid did not come up"; cat "$W/samid.log"; exit 1; }
+poll 50 0.1 ctl ping >/dev/null 2>&1 || { fail "samid did not come up"; cat "$W/samid.log"; exit 1; }
 ok "samid up (pid $SAMID_PID)"
 
 counters() { ctl --json show counters; }
-# jq over the counters: a number
-cget() { echo "$1" | jq -r "$2 // 0"; }
+# cget (tests/lib/netns.sh): jq over the counters, a number
 nlines() { wc -l <"$W/samid.log"; }
 alive() { kill -0 "$SAMID_PID" 2>/dev/null; }
 

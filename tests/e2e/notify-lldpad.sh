@@ -26,49 +26,22 @@ set -u
 notify=${1:?usage: notify-lldpad.sh SAMI_NOTIFY SAMI_SNIFF}
 sniff=${2:?usage: notify-lldpad.sh SAMI_NOTIFY SAMI_SNIFF}
 
-skip() { echo "SKIP: $*"; exit 77; }
+. "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/../interop/capcheck.sh"
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, raw sockets)"
-for c in ip lldpad lldptool tcpdump; do
-    command -v $c >/dev/null 2>&1 || skip "$c not installed"
-done
+need_root "network namespaces, raw sockets"
+need_cmds ip lldpad lldptool tcpdump
 
 tag=$$
 NS_ST=sami-e2e-st-$tag NS_BR=sami-e2e-br-$tag
 IF_ST=sst$tag IF_BR=sbr$tag
 IF_ST=${IF_ST:0:15} IF_BR=${IF_BR:0:15}
 W=$(mktemp -d /tmp/sami-e2e-notify.XXXXXX)
-PIDS=()
-FAILS=0
+NETNS_WORK=$W
+netns_traps
 
-# Every PID here is a child of this shell; a stopped one is reaped and
-# forgotten, so no signal can reach a recycled PID.
-stop_pid() {
-    local p=$1 keep=() q
-    kill "$p" 2>/dev/null
-    for _ in $(seq 25); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-    PIDS=("${keep[@]}")
-}
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop_pid "$p"; done
-    ip netns del "$NS_ST" 2>/dev/null
-    ip netns del "$NS_BR" 2>/dev/null
-    if [ "${KEEP:-0}" = 1 ] || [ "$FAILS" -gt 0 ]; then
-        echo "work files kept in $W"
-    else
-        rm -rf "$W"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$NS_BR" 2>/dev/null || skip "ip netns add failed (no netns support here)"
-ip netns add "$NS_ST" || skip "ip netns add failed"
-ip link add "$IF_ST" netns "$NS_ST" type veth peer name "$IF_BR" netns "$NS_BR" ||
+netns_add "$NS_BR" 2>/dev/null || skip "ip netns add failed (no netns support here)"
+netns_add "$NS_ST" || skip "ip netns add failed"
+netns_veth "$IF_ST" "$NS_ST" "$IF_BR" "$NS_BR" ||
     skip "cannot create a veth pair"
 for n in "$NS_ST $IF_ST" "$NS_BR $IF_BR"; do
     set -- $n # two words on purpose
@@ -77,9 +50,6 @@ for n in "$NS_ST $IF_ST" "$NS_BR $IF_BR"; do
 done
 ST="ip netns exec $NS_ST"
 BR="ip netns exec $NS_BR"
-
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
 
 # lldpad's single-instance guard is POSIX shm (/dev/shm/lldpad.state) and its
 # client socket is abstract (per network namespace): `ip netns exec` gives the
@@ -92,13 +62,7 @@ start_lldpad() { # conf log
     PIDS+=($!)
     BR_LLDPAD=$!
 }
-wait_lldpad() {
-    for _ in $(seq 50); do
-        $BR lldptool -S -i "$IF_BR" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
+wait_lldpad() { poll 50 0.1 $BR lldptool -S -i "$IF_BR" >/dev/null 2>&1; }
 
 $BR tcpdump -i "$IF_BR" --immediate-mode -U -w "$W/e2e.pcap" 'ether proto 0x8940 or ether proto 0x88cc' \
     >"$W/tcpdump.log" 2>&1 &
@@ -162,11 +126,8 @@ run vdp-deassoc-2 0 "${VM[@]}" --vdp deassoc
 
 sleep 0.5
 # SIGINT ends the live capture the way Ctrl-C does: stats, then exit 0.
-kill -INT "$LIVE"
-for _ in $(seq 25); do kill -0 "$LIVE" 2>/dev/null || break; sleep 0.2; done
-wait "$LIVE"
+stop_pid "$LIVE" INT
 live_rc=$?
-keep=(); for q in "${PIDS[@]}"; do [ "$q" = "$LIVE" ] || keep+=("$q"); done; PIDS=("${keep[@]}")
 [ "$live_rc" = 0 ] && ok "live sami-sniff stopped by SIGINT, exit 0" ||
     fail "live sami-sniff exit $live_rc: $(cat "$W/live.err")"
 grep -q "^stats:" "$W/live.txt" && grep -q "VDP ASSOC rsp" "$W/live.txt" &&

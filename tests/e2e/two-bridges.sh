@@ -36,69 +36,28 @@ samictl=${2:?}
 notify=${3:?}
 sniff=${4:?}
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, raw sockets)"
-for c in ip tcpdump dnsmasq dhclient jq; do
-    command -v $c >/dev/null 2>&1 || skip "$c not installed"
-done
-for b in "$samid" "$samictl" "$notify" "$sniff"; do
-    [ -x "$b" ] || skip "$b not built"
-done
+. "$(dirname "$0")/../lib/netns.sh"
+need_root "network namespaces, raw sockets"
+need_cmds ip tcpdump dnsmasq dhclient jq
+need_built "$samid" "$samictl" "$notify" "$sniff"
 
 tag=$$
 NS_HVS=sami-hvs-$tag NS_HVD=sami-hvd-$tag NS_BRO=sami-bro-$tag NS_BRD=sami-brd-$tag
 IF_HVS=hs$tag IF_DO=do$tag IF_HVD=hd$tag IF_DD=dd$tag IF_MO=mo$tag IF_MD=md$tag
 W=$(mktemp -d /tmp/sami-e2e-bridges.XXXXXX)
-PIDS=()
-FAILS=0
-ip netns add "$NS_BRO" 2>/dev/null || { rmdir "$W"; skip "ip netns add failed (no netns support here)"; }
-
-stop_pid() { # pid [signal]
-    local p=$1 sig=${2:-TERM} keep=() q
-    kill -"$sig" "$p" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    local rc=$?
-    for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-    PIDS=("${keep[@]}")
-    return $rc
-}
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop_pid "$p"; done
-    for n in "$NS_HVS" "$NS_HVD" "$NS_BRO" "$NS_BRD"; do ip netns del "$n" 2>/dev/null; done
-    if [ "${KEEP:-0}" = 1 ] || [ "$FAILS" -gt 0 ]; then
-        echo "work files kept in $W"
-    else
-        rm -rf "$W"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-check() { # description command...
-    local d=$1
-    shift
-    if "$@"; then ok "$d"; else fail "$d"; fi
-}
+netns_add "$NS_BRO" 2>/dev/null || { rmdir "$W"; skip "ip netns add failed (no netns support here)"; }
+NETNS_WORK=$W
+netns_traps
 
 # ---- topology ---------------------------------------------------------------
-for n in "$NS_HVS" "$NS_HVD" "$NS_BRD"; do
-    ip netns add "$n" || skip "ip netns add failed"
-done
-ip link add "$IF_HVS" netns "$NS_HVS" type veth peer name "$IF_DO" netns "$NS_BRO" &&
-    ip link add "$IF_HVD" netns "$NS_HVD" type veth peer name "$IF_DD" netns "$NS_BRD" &&
-    ip link add "$IF_MO" netns "$NS_BRO" type veth peer name "$IF_MD" netns "$NS_BRD" ||
+netns_add "$NS_HVS" "$NS_HVD" "$NS_BRD" || skip "ip netns add failed"
+netns_veth "$IF_HVS" "$NS_HVS" "$IF_DO" "$NS_BRO" &&
+    netns_veth "$IF_HVD" "$NS_HVD" "$IF_DD" "$NS_BRD" &&
+    netns_veth "$IF_MO" "$NS_BRO" "$IF_MD" "$NS_BRD" ||
     skip "cannot create veth pairs"
 HVS="ip netns exec $NS_HVS" HVD="ip netns exec $NS_HVD"
 BRO="ip netns exec $NS_BRO" BRD="ip netns exec $NS_BRD"
-for n in "$NS_HVS" "$NS_HVD" "$NS_BRO" "$NS_BRD"; do
-    ip -n "$n" link set lo up
-    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-done
+netns_init "$NS_HVS" "$NS_HVD" "$NS_BRO" "$NS_BRD"
 VM1_MAC=52:54:00:12:34:56
 ip -n "$NS_HVS" link set "$IF_HVS" address $VM1_MAC up
 ip -n "$NS_HVD" link set "$IF_HVD" address 52:54:00:aa:bb:02 up
@@ -209,10 +168,7 @@ start_samid() { # name ns-exec
     "$@" "$samid" -c "$W/$n.conf" --foreground -v --pidfile "$W/$n.pid" >>"$W/$n.log" 2>&1 &
     PIDS+=($!)
     eval "PID_${n^^}=$!"
-    for _ in $(seq 50); do
-        "$samictl" -s "$W/$n.sock" ping >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
+    poll 50 0.1 "$samictl" -s "$W/$n.sock" ping >/dev/null 2>&1 && return 0
     fail "samid $n did not come up"
     cat "$W/$n.log"
     exit 1
@@ -231,11 +187,7 @@ jqc() { # name filter samictl-args...
 wait_for() { # seconds description command...
     local s=$1 d=$2
     shift 2
-    local i
-    for i in $(seq $((s * 10))); do
-        "$@" && { ok "$d"; return 0; }
-        sleep 0.1
-    done
+    poll $((s * 10)) 0.1 "$@" && { ok "$d"; return 0; }
     fail "$d (waited ${s}s)"
     return 1
 }

@@ -32,67 +32,31 @@ samictl=${2:?}
 notify=${3:?}
 inject=${4:?}
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, raw sockets)"
-for c in ip jq; do
-    command -v $c >/dev/null 2>&1 || skip "$c not installed"
-done
-for b in "$samid" "$samictl" "$notify" "$inject"; do
-    [ -x "$b" ] || skip "$b not built"
-done
+. "$(dirname "$0")/../lib/netns.sh"
+need_root "network namespaces, raw sockets"
+need_cmds ip jq
+need_built "$samid" "$samictl" "$notify" "$inject"
 
 tag=$$
 NS_BR=h11-xh-br-$tag NS_INJ=h11-xh-inj-$tag NS_HV=h11-xh-hv-$tag
 IF_DL=h11dl$tag IF_HV=h11hv$tag IF_MB=h11mb$tag IF_MI=h11mi$tag
 IF_DL=${IF_DL:0:15} IF_HV=${IF_HV:0:15} IF_MB=${IF_MB:0:15} IF_MI=${IF_MI:0:15}
 W=$(mktemp -d /tmp/sami-e2e-xfer-hostile.XXXXXX)
-PIDS=()
-FAILS=0
-ip netns add "$NS_BR" 2>/dev/null || { rmdir "$W"; skip "ip netns add failed (no netns support here)"; }
-
-stop_pid() { # pid [signal]
-    local p=$1 sig=${2:-TERM} keep=() q
-    kill -"$sig" "$p" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    local rc=$?
-    for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-    PIDS=("${keep[@]}")
-    return $rc
-}
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop_pid "$p"; done
-    for n in "$NS_BR" "$NS_INJ" "$NS_HV"; do ip netns del "$n" 2>/dev/null; done
-    if [ "${KEEP:-0}" = 1 ] || [ "$FAILS" -gt 0 ]; then
-        echo "work files kept in $W"
-    else
-        rm -rf "$W"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+netns_add "$NS_BR" 2>/dev/null || { rmdir "$W"; skip "ip netns add failed (no netns support here)"; }
+NETNS_WORK=$W
+netns_traps
 
 declare -A VERDICT
+# the library's fail, and the verdict of the current mode
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); VERDICT[$CUR]=FAIL; }
-ok() { echo "ok: $*"; }
-check() { # description command...
-    local d=$1
-    shift
-    if "$@"; then ok "$d"; else fail "$d"; fi
-}
 CUR=setup
 
 # ---- topology ---------------------------------------------------------------
-ip netns add "$NS_INJ" && ip netns add "$NS_HV" || skip "ip netns add failed"
-ip link add "$IF_HV" netns "$NS_HV" type veth peer name "$IF_DL" netns "$NS_BR" &&
-    ip link add "$IF_MI" netns "$NS_INJ" type veth peer name "$IF_MB" netns "$NS_BR" ||
+netns_add "$NS_INJ" "$NS_HV" || skip "ip netns add failed"
+netns_veth "$IF_HV" "$NS_HV" "$IF_DL" "$NS_BR" &&
+    netns_veth "$IF_MI" "$NS_INJ" "$IF_MB" "$NS_BR" ||
     skip "cannot create veth pairs"
-for n in "$NS_BR" "$NS_INJ" "$NS_HV"; do
-    ip -n "$n" link set lo up
-    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-done
+netns_init "$NS_BR" "$NS_INJ" "$NS_HV"
 ip -n "$NS_HV" link set "$IF_HV" address 52:54:00:c0:00:01 up
 ip -n "$NS_BR" link set "$IF_DL" address 02:53:4d:00:01:0c up
 # the L2 peer's frames come from (and samid's go to) the MAC of its bridge id
@@ -158,13 +122,10 @@ $BR "$samid" -c "$W/samid.conf" --foreground --pidfile "$W/samid.pid" >"$W/samid
 PIDS+=($!)
 SAMID_PID=$!
 ctl() { "$samictl" -s "$W/samid.sock" --timeout 2000 "$@"; }
-up=0
-for _ in $(seq 50); do ctl ping >/dev/null 2>&1 && { up=1; break; }; sleep 0.1; done
-[ $up = 1 ] || { fail "samid did not come up"; cat "$W/samid.log"; exit 1; }
+poll 50 0.1 ctl ping >/dev/null 2>&1 || { fail "samid did not come up"; cat "$W/samid.log"; exit 1; }
 ok "samid up (pid $SAMID_PID)"
 
 counters() { ctl --json show counters; }
-cget() { echo "$1" | jq -r "$2 // 0"; }
 nlines() { wc -l <"$W/samid.log"; }
 alive() { kill -0 "$SAMID_PID" 2>/dev/null; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SAMID_PID/status"; }
@@ -398,7 +359,7 @@ flood() {
         >"$W/$name.json" 2>"$W/$name.err" &
     fp=$!
     PIDS+=($fp)
-    for _ in $(seq 300); do [ -e "$W/$name.ready" ] && break; sleep 0.1; done
+    poll 300 0.1 test -e "$W/$name.ready"
     check "[$name] the flood opened its connections" test -e "$W/$name.ready"
     # the flood holds its connections now: the genuine peer must get in
     inj "$name-hello-during" 0 -m hello --timeout 2000

@@ -17,6 +17,7 @@ set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$here/pcap-samples/real/lldpad-vdp22-preassocrr-assoc-deassoc.pcap}
 
+. "$(dirname "$0")/../lib/netns.sh"
 die() { echo "capture-lldpad: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
 for c in lldpad lldptool vdptool tcpdump ip stdbuf; do
@@ -31,31 +32,12 @@ tag=$$
 NS_ST=sami-cap-st-$tag NS_BR=sami-cap-br-$tag
 IF_ST=scs$tag IF_BR=scb$tag
 IF_ST=${IF_ST:0:15} IF_BR=${IF_BR:0:15}
-PIDS=()
+# the work files stay (no NETNS_WORK): they are the point of W=<dir>
+netns_traps
 
-# Every PID here is a background child of this shell; a stopped one is reaped
-# (wait) and forgotten, so no signal ever reaches a recycled PID.
-stop_pid() {
-    local p=$1 keep=() q
-    kill "$p" 2>/dev/null
-    for _ in $(seq 25); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-    PIDS=("${keep[@]}")
-}
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop_pid "$p"; done
-    ip netns del "$NS_ST" 2>/dev/null
-    ip netns del "$NS_BR" 2>/dev/null
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$NS_ST" || die "netns add"
-ip netns add "$NS_BR" || die "netns add"
-ip link add "$IF_ST" netns "$NS_ST" type veth peer name "$IF_BR" netns "$NS_BR" || die "veth"
+netns_add "$NS_ST" || die "netns add"
+netns_add "$NS_BR" || die "netns add"
+netns_veth "$IF_ST" "$NS_ST" "$IF_BR" "$NS_BR" || die "veth"
 ip -n "$NS_ST" link set lo up; ip -n "$NS_ST" link set "$IF_ST" up
 ip -n "$NS_BR" link set lo up; ip -n "$NS_BR" link set "$IF_BR" up
 

@@ -34,46 +34,30 @@ SAMID=${1:-}
 SAMICTL=${2:-}
 SNIFF=${3:-}
 
-skip() { echo "SKIP: lldpad-station-samid: $*"; exit 77; }
+SKIP_PREFIX="lldpad-station-samid: "
+. "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/capcheck.sh"
 [ -n "$SAMID" ] && [ -x "$SAMID" ] || skip "samid binary absent (target samid not built)"
 [ -n "$SAMICTL" ] && [ -x "$SAMICTL" ] || skip "samictl binary absent"
 [ -n "$SNIFF" ] && [ -x "$SNIFF" ] || skip "sami-sniff binary absent"
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-for c in ip lldpad lldptool vdptool tcpdump jq stdbuf; do
-    command -v $c >/dev/null 2>&1 || skip "$c not installed"
-done
+need_root "network namespaces"
+need_cmds ip lldpad lldptool vdptool tcpdump jq stdbuf
 
 T0=$(date +%s.%N)
 tag=$$
 NS_ST=sami-lss-st-$tag NS_BR=sami-lss-br-$tag
 IF_ST=lst$tag IF_BR=lbr$tag
 IF_ST=${IF_ST:0:15} IF_BR=${IF_BR:0:15}
-ip netns add "$NS_BR" 2>/dev/null || skip "ip netns add failed (no namespace support?)"
-ip netns add "$NS_ST" || skip "ip netns add failed"
+netns_add "$NS_BR" 2>/dev/null || skip "ip netns add failed (no namespace support?)"
+netns_add "$NS_ST" || skip "ip netns add failed"
 KEEPW=${W:+1}
 W=${W:-$(mktemp -d /tmp/sami-interop-lldpad-samid.XXXXXX)}
 mkdir -p "$W"
-PIDS=()
-FAILS=0
 
-# Every PID here is a background child of this shell; a stopped one is
-# reaped and forgotten, so no signal can reach a recycled PID.
-stop_pid() { # pid [signal]
-    local p=$1 keep=() q
-    kill -"${2:-TERM}" "$p" 2>/dev/null
-    kill -CONT "$p" 2>/dev/null # a stopped process (case 6) acts on it then
-    for _ in $(seq 25); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-    PIDS=("${keep[@]}")
-}
+# stop_pid (tests/lib/netns.sh) also sends CONT: lldpad SIGSTOPped in case 6
+# acts on the TERM then
 cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop_pid "$p"; done
-    ip netns del "$NS_ST" 2>/dev/null
-    ip netns del "$NS_BR" 2>/dev/null
+    netns_cleanup
     if [ "${KEEP:-0}" = 1 ] || [ -n "$KEEPW" ] || [ "$FAILS" -gt 0 ]; then
         echo "work files: $W"
     else
@@ -83,6 +67,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# this suite's check prints PASS/FAIL (not the library's ok/FAIL)
 check() { # description command...: PASS/FAIL line, failures counted
     local what=$1
     shift
@@ -90,7 +75,7 @@ check() { # description command...: PASS/FAIL line, failures counted
 }
 info() { echo "INFO: $*"; }
 
-ip link add "$IF_ST" netns "$NS_ST" type veth peer name "$IF_BR" netns "$NS_BR" ||
+netns_veth "$IF_ST" "$NS_ST" "$IF_BR" "$NS_BR" ||
     { echo "FAIL: veth"; exit 1; }
 for n in "$NS_ST $IF_ST" "$NS_BR $IF_BR"; do
     set -- $n # two words on purpose
@@ -139,12 +124,12 @@ $BR tcpdump -i "$IF_BR" --immediate-mode -U -w "$W/vdp.pcap" \
     'ether proto 0x8940 or ether proto 0x88cc' >"$W/tcpdump.log" 2>&1 &
 TCPDUMP=$!
 PIDS+=($TCPDUMP)
-for _ in $(seq 50); do grep -q "listening on" "$W/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
+poll 50 0.1 grep -q "listening on" "$W/tcpdump.log" 2>/dev/null
 
 $BR "$SAMID" -c "$W/samid.conf" --foreground -v >"$W/samid.log" 2>&1 &
 SD=$!
 PIDS+=($SD)
-for _ in $(seq 50); do CTL ping >/dev/null 2>&1 && break; sleep 0.1; done
+poll 50 0.1 CTL ping >/dev/null 2>&1
 
 # ---- lldpad station. Its single-instance guard is POSIX shm and its client
 # socket abstract (per netns): a private tmpfs on /dev/shm in the mount
@@ -156,7 +141,7 @@ start_station() {
         exec stdbuf -oL -eL lldpad -p -V7 -f '$W/st.conf'" >>"$W/st.log" 2>&1 &
     LLDPAD=$!
     PIDS+=($LLDPAD)
-    for _ in $(seq 50); do $ST lldptool -S -i "$IF_ST" >/dev/null 2>&1 && break; sleep 0.1; done
+    poll 50 0.1 $ST lldptool -S -i "$IF_ST" >/dev/null 2>&1
     {
         $ST lldptool -L -i "$IF_ST" -g ncb adminStatus=rxtx
         $ST lldptool -T -i "$IF_ST" -g ncb -V evb -c enableTx=yes
@@ -207,7 +192,7 @@ logmark() { wc -l <"$W/st.log"; }
 log_after() { tail -n +$(($1 + 1)) "$W/st.log" | grep -q -- "$2"; }
 wait_log() { # mark pattern seconds
     local i
-    for i in $(seq $(($3 * 10))); do log_after "$1" "$2" && return 0; sleep 0.1; done
+    poll $(($3 * 10)) 0.1 log_after "$1" "$2" && return 0
     return 1
 }
 reload() { # policy-lines rka extra-lines: rewrite, `samictl reload`, wait for it

@@ -15,12 +15,11 @@ set -u
 BYTES=${1:?usage: lldpd-custom-tlv.sh SAMICAP_BYTES SAMI_SNIFF}
 SNIFF=${2:?usage: lldpd-custom-tlv.sh SAMICAP_BYTES SAMI_SNIFF}
 
-skip() { echo "SKIP: lldpd-custom-tlv: $*"; exit 77; }
+SKIP_PREFIX="lldpd-custom-tlv: "
+. "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/capcheck.sh"
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-for c in ip lldpd lldpcli tcpdump python3; do
-    command -v $c >/dev/null || skip "$c not installed"
-done
+need_root "network namespaces"
+need_cmds ip lldpd lldpcli tcpdump python3
 tag=$$
 A=sami-lla-$tag B=sami-llb-$tag
 # an unusable `ip netns` (no CAP_SYS_ADMIN in a container, say) is a skip,
@@ -34,16 +33,10 @@ mkdir -p "$W"
 # it then cannot be configured (privilege separation, user _lldpd)
 chmod 755 "$W"
 IA=sla$tag IB=slb$tag # within IFNAMSIZ for any PID
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    ip netns del $A 2>/dev/null
-    ip netns del $B 2>/dev/null
-}
-trap cleanup EXIT
+netns_traps
 
 fails=0
+# this suite's check prints PASS/FAIL and counts in fails
 check() { # description command...: PASS/FAIL line, failures counted
     local what=$1
     shift
@@ -54,15 +47,15 @@ INFO=$("$BYTES") || { echo "FAIL: samicap_bytes"; exit 1; }      # 01,02,...
 INFO_HEX=$("$BYTES" info) || exit 1                              # 0102...
 echo "capability oui-info (samicap_bytes): $INFO"
 
-ip netns add $A && ip netns add $B || { echo "FAIL: ip netns add"; exit 1; }
-ip link add $IA netns $A type veth peer name $IB netns $B || { echo "FAIL: veth"; exit 1; }
+netns_add $A $B || { echo "FAIL: ip netns add"; exit 1; }
+netns_veth $IA $A $IB $B || { echo "FAIL: veth"; exit 1; }
 ip -n $A link set $IA up && ip -n $B link set $IB up
 
 ip netns exec $B tcpdump -i $IB -U -w "$W/lldp.pcap" ether proto 0x88cc \
     >"$W/tcpdump.log" 2>&1 &
 TCPDUMP=$!
 PIDS+=($TCPDUMP)
-for _ in $(seq 50); do grep -q "listening on" "$W/tcpdump.log" && break; sleep 0.1; done
+poll 50 0.1 grep -q "listening on" "$W/tcpdump.log"
 
 # -d foreground, -u private control socket (a filesystem path: not
 # namespace-scoped, so each instance needs its own), -I this interface only,
@@ -73,7 +66,7 @@ PIDS+=($LA)
 ip netns exec $B lldpd -d -u "$W/b.sock" -I $IB -O /dev/null >"$W/b.log" 2>&1 &
 PIDS+=($!)
 CA="lldpcli -u $W/a.sock" CB="lldpcli -u $W/b.sock"
-for _ in $(seq 50); do $CA show configuration >/dev/null 2>&1 && break; sleep 0.1; done
+poll 50 0.1 $CA show configuration >/dev/null 2>&1
 
 check "lldpcli accepts the capability as custom-tlv oui 0a,53,4d subtype 1" \
     $CA configure lldp custom-tlv oui 0a,53,4d subtype 1 oui-info "$INFO"
@@ -93,11 +86,9 @@ $CB -f json0 show neighbors details >"$W/b-neighbors.json" 2>&1
 $CB -f json0 show statistics >"$W/b-stats.json" 2>&1
 
 # A stopping sends a shutdown LLDPDU (TTL 0); it must decode too
-kill $LA
-wait $LA 2>/dev/null
+stop_pid $LA
 sleep 0.5
-kill $TCPDUMP
-wait $TCPDUMP 2>/dev/null
+stop_pid $TCPDUMP
 
 "$SNIFF" --json -r "$W/lldp.pcap" >"$W/sniff.jsonl" 2>"$W/sniff.err"
 check "sami-sniff reads the capture" test -s "$W/sniff.jsonl"

@@ -19,13 +19,12 @@ BYTES=${1:?usage: samid-lldpd.sh SAMICAP_BYTES SAMI_SNIFF SAMID}
 SNIFF=${2:?usage: samid-lldpd.sh SAMICAP_BYTES SAMI_SNIFF SAMID}
 SAMID=${3:-}
 
-skip() { echo "SKIP: samid-lldpd: $*"; exit 77; }
+SKIP_PREFIX="samid-lldpd: "
+. "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/capcheck.sh"
 [ -n "$SAMID" ] && [ -x "$SAMID" ] || skip "samid binary absent (target samid not built)"
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-for c in ip lldpd lldpcli tcpdump python3; do
-    command -v $c >/dev/null || skip "$c not installed"
-done
+need_root "network namespaces"
+need_cmds ip lldpd lldpcli tcpdump python3
 tag=$$
 A=sami-sda-$tag B=sami-sdb-$tag
 ip netns add $A 2>/dev/null || skip "ip netns add failed (no namespace support?)"
@@ -37,16 +36,10 @@ mkdir -p "$W"
 # it then cannot be configured (privilege separation, user _lldpd)
 chmod 755 "$W"
 IA=ssa$tag IB=ssb$tag # within IFNAMSIZ for any PID
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    ip netns del $A 2>/dev/null
-    ip netns del $B 2>/dev/null
-}
-trap cleanup EXIT
+netns_traps
 
 fails=0
+# this suite's check prints PASS/FAIL and counts in fails
 check() { # description command...: PASS/FAIL line, failures counted
     local what=$1
     shift
@@ -92,21 +85,21 @@ INFO=$("$BYTES" bind=1 addr=192.0.2.1 mac=00:00:00:00:00:00) || exit 1
 INFO_HEX=$("$BYTES" info bind=1 addr=192.0.2.1 mac=00:00:00:00:00:00) || exit 1
 echo "expected capability oui-info (samicap_bytes): $INFO"
 
-ip netns add $A && ip netns add $B || { echo "FAIL: ip netns add"; exit 1; }
-ip link add $IA netns $A type veth peer name $IB netns $B || { echo "FAIL: veth"; exit 1; }
+netns_add $A $B || { echo "FAIL: ip netns add"; exit 1; }
+netns_veth $IA $A $IB $B || { echo "FAIL: veth"; exit 1; }
 ip -n $A link set $IA up && ip -n $B link set $IB up
 
 ip netns exec $B tcpdump -i $IB -U -w "$W/lldp.pcap" ether proto 0x88cc \
     >"$W/tcpdump.log" 2>&1 &
 TCPDUMP=$!
 PIDS+=($TCPDUMP)
-for _ in $(seq 50); do grep -q "listening on" "$W/tcpdump.log" && break; sleep 0.1; done
+poll 50 0.1 grep -q "listening on" "$W/tcpdump.log"
 
 # lldpd first: samid sends its first LLDPDU at start, then every 30 s
 ip netns exec $B lldpd -d -u "$W/b.sock" -I $IB -O /dev/null >"$W/lldpd.log" 2>&1 &
 PIDS+=($!)
 CB="lldpcli -u $W/b.sock"
-for _ in $(seq 50); do $CB show configuration >/dev/null 2>&1 && break; sleep 0.1; done
+poll 50 0.1 $CB show configuration >/dev/null 2>&1
 ip netns exec $A "$SAMID" -c "$W/samid.conf" --foreground -v >"$W/samid.log" 2>&1 &
 SD=$!
 PIDS+=($SD)
@@ -161,16 +154,14 @@ echo "INFO: lldpd rx_unrecognized_cnt:" \
     "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["lldp"][0]["interface"][0]["rx_unrecognized_cnt"][0]["rx_unrecognized_cnt"])' "$W/stats.json" 2>/dev/null)"
 
 # SIGTERM: samid sends a shutdown LLDPDU (TTL 0); lldpd should drop it
-kill -TERM $SD
-wait $SD
+stop_pid $SD TERM
 check "samid exits 0 on SIGTERM" test $? = 0
 sleep 1
 $CB -f json0 show neighbors >"$W/neighbors-after.json" 2>&1
 check "lldpd forgets samid after its shutdown LLDPDU" \
     python3 -c 'import json,sys; sys.exit(1 if json.load(open(sys.argv[1]))["lldp"][0].get("interface") else 0)' \
     "$W/neighbors-after.json"
-kill $TCPDUMP
-wait $TCPDUMP 2>/dev/null
+stop_pid $TCPDUMP
 
 "$SNIFF" --json -r "$W/lldp.pcap" >"$W/sniff.jsonl" 2>"$W/sniff.err"
 python3 - "$W/sniff.jsonl" "$INFO_HEX" "$MAC" "$R" "$RTE" "$RWD" "$RKA" "$W/lldpd-evb.hex" \
