@@ -10,7 +10,10 @@
  * answered by ACK naming its sequence; COMMIT by RESULT (flag LAST). */
 #include "sami/xfer_engine.h"
 
+#include <stddef.h>
 #include <string.h>
+
+#include "sami/dlheap.h"
 
 #define NT SAMI_STORE_COUNTS
 #define XE_WMAX 16u
@@ -59,6 +62,7 @@ struct xpeer {
     sami_usec_t srtt;     /* smoothed round trip, clean samples only (Karn) */
     uint64_t hello_retx;  /* link resends to the peer when our HELLO went out */
     int hello_started;    /* L2: the link began sending our HELLO */
+    struct sami_dlheap_link dl; /* index storage (hello_timer): last, kept by memsets */
 };
 
 struct xmig {
@@ -100,6 +104,7 @@ struct xmig {
     uint32_t inst[NT];
     uint64_t res_digest;
     uint32_t res_transfer_us;
+    struct sami_dlheap_link dl; /* index storage (mig_sync): last, kept by memsets */
 };
 
 struct sami_xfer_engine {
@@ -110,6 +115,11 @@ struct sami_xfer_engine {
     uint32_t npeers;
     struct xmig *migs;
     uint32_t nmigs, active;
+    /* Earliest-deadline indexes (sami/dlheap.h): next_deadline in O(1).
+     * Every change to a peer's hello_timer or a migration's used, state,
+     * timer or deadline is followed by peer_sync / mig_sync before the
+     * engine calls out (tx, event), so they always equal a full scan. */
+    struct sami_dlheap pdl, mdl;
     uint8_t *buf; /* 4-octet stream prefix + one message */
     size_t bufcap;
     uint8_t *rbuf; /* L2: a queued message being restamped (max_msg) */
@@ -208,6 +218,12 @@ static void outbox_free(struct sami_xfer_engine *e, struct outbox *o)
     }
     held_sub(e, o->nrec);
     memset(o, 0, sizeof *o);
+}
+
+static void outboxes_free(struct sami_xfer_engine *e, struct xmig *m)
+{
+    outbox_free(e, &m->pre);
+    outbox_free(e, &m->del);
 }
 
 /* Room for need more octets in the current batch, or a new batch. */
@@ -350,6 +366,47 @@ static struct xpeer *peer_at(const struct sami_xfer_engine *e, int pid)
     return &e->peers[pid];
 }
 
+static int deadline_applies(const struct xmig *m)
+{
+    switch (m->state) {
+    case SAMI_XFER_MS_HELLO:
+    case SAMI_XFER_MS_PRECOPY:
+    case SAMI_XFER_MS_BACKOFF:
+    case SAMI_XFER_MS_COMMIT:
+    case SAMI_XFER_MS_COMMITTED:
+    case SAMI_XFER_MS_EXPECTED:
+    case SAMI_XFER_MS_STAGING:
+    case SAMI_XFER_MS_INSTALLED:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Requeues m in the deadline index: what run() acts on is the timer, and
+ * the deadline in the states it bounds. */
+static void mig_sync(struct sami_xfer_engine *e, const struct xmig *m)
+{
+    sami_usec_t k = m->timer;
+    if (deadline_applies(m) && m->deadline < k)
+        k = m->deadline;
+    sami_dlheap_set(&e->mdl, (size_t)(m - e->migs), m->used ? k : SAMI_NO_DEADLINE);
+}
+
+static void peer_sync(struct sami_xfer_engine *e, int pid)
+{
+    sami_dlheap_set(&e->pdl, (size_t)pid, e->peers[pid].hello_timer);
+}
+
+/* A source migration stops sending: no timer, its batches freed. */
+static void src_stop(struct sami_xfer_engine *e, struct xmig *m, uint8_t state)
+{
+    m->state = state;
+    m->timer = SAMI_NO_DEADLINE;
+    mig_sync(e, m);
+    outboxes_free(e, m);
+}
+
 static struct xmig *mig_find(const struct sami_xfer_engine *e, uint64_t id, int role)
 {
     for (uint32_t i = 0; i < e->nmigs; i++) {
@@ -366,7 +423,7 @@ static struct xmig *mig_new(struct sami_xfer_engine *e, uint64_t id, int role)
         struct xmig *m = &e->migs[i];
         if (m->used)
             continue;
-        memset(m, 0, sizeof *m);
+        memset(m, 0, offsetof(struct xmig, dl));
         m->used = 1;
         m->id = id;
         m->role = (uint8_t)role;
@@ -381,10 +438,10 @@ static struct xmig *mig_new(struct sami_xfer_engine *e, uint64_t id, int role)
 
 static void mig_free(struct sami_xfer_engine *e, struct xmig *m)
 {
-    outbox_free(e, &m->pre);
-    outbox_free(e, &m->del);
+    outboxes_free(e, m);
     held_sub(e, m->rx_total);
-    memset(m, 0, sizeof *m);
+    memset(m, 0, offsetof(struct xmig, dl));
+    mig_sync(e, m); /* unused: out of the index */
     e->active--;
 }
 
@@ -662,6 +719,7 @@ static void pump(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m)
     }
     m->timer = m->una < m->nxt ? m->usent[m->una % XE_WMAX] + rto_for(e, m->tries)
                                : SAMI_NO_DEADLINE;
+    mig_sync(e, m);
 }
 
 /* ------------------------------------------------------------------ */
@@ -783,10 +841,7 @@ static int final_set(struct sami_xfer_engine *e, struct xmig *m)
 static void src_fail(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m, int evtype,
                      uint8_t status, uint16_t reason, int error)
 {
-    m->state = SAMI_XFER_MS_FAILED;
-    m->timer = SAMI_NO_DEADLINE;
-    outbox_free(e, &m->pre);
-    outbox_free(e, &m->del);
+    src_stop(e, m, SAMI_XFER_MS_FAILED);
     fire_simple(e, now, m, evtype, status, reason, error);
 }
 
@@ -812,8 +867,7 @@ static int export_delta(struct sami_xfer_engine *e, sami_usec_t now, struct xmig
  * sending a new attempt. */
 static void start_attempt(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m)
 {
-    outbox_free(e, &m->pre);
-    outbox_free(e, &m->del);
+    outboxes_free(e, m);
     m->delta_ready = 0;
     m->attempt++;
     m->una = m->nxt = m->hiw = 0;
@@ -875,6 +929,15 @@ static void src_progress(struct sami_xfer_engine *e, sami_usec_t now, struct xmi
 /* ------------------------------------------------------------------ */
 /* create / config */
 
+/* Zeroed at once: destroy() may walk a table when a later allocation fails. */
+static void *zalloc(const struct sami_allocator *a, size_t n)
+{
+    void *p = a->alloc(a->ctx, n);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
 int sami_xfer_engine_create(const struct sami_xfer_engine_cfg *cfg, struct sami_xfer_engine **out)
 {
     if (!out)
@@ -924,10 +987,9 @@ int sami_xfer_engine_create(const struct sami_xfer_engine_cfg *cfg, struct sami_
             return SAMI_ERR_INVAL;
     }
 
-    struct sami_xfer_engine *e = c.alloc.alloc(c.alloc.ctx, sizeof *e);
+    struct sami_xfer_engine *e = zalloc(&c.alloc, sizeof *e);
     if (!e)
         return SAMI_ERR_NOMEM;
-    memset(e, 0, sizeof *e);
     e->cfg = c;
     e->cfg.name = NULL;
     memcpy(e->name, cfg->name ? cfg->name : "", name_len);
@@ -935,15 +997,17 @@ int sami_xfer_engine_create(const struct sami_xfer_engine_cfg *cfg, struct sami_
     e->npeers = l->max_peers;
     e->nmigs = l->max_migrations;
     e->bufcap = (size_t)l->max_msg + SAMI_XFER_STREAM_PREFIX_LEN;
-    e->peers = c.alloc.alloc(c.alloc.ctx, e->npeers * sizeof *e->peers);
-    e->migs = c.alloc.alloc(c.alloc.ctx, e->nmigs * sizeof *e->migs);
+    e->peers = zalloc(&c.alloc, e->npeers * sizeof *e->peers);
+    e->migs = zalloc(&c.alloc, e->nmigs * sizeof *e->migs);
     e->buf = c.alloc.alloc(c.alloc.ctx, e->bufcap);
     if (!e->peers || !e->migs || !e->buf) {
         sami_xfer_engine_destroy(e);
         return SAMI_ERR_NOMEM;
     }
-    memset(e->peers, 0, e->npeers * sizeof *e->peers);
-    memset(e->migs, 0, e->nmigs * sizeof *e->migs);
+    /* cannot fail: both tables have 1 .. UINT32_MAX entries and were allocated */
+    (void)sami_dlheap_init(&e->pdl, e->peers, e->npeers, sizeof *e->peers,
+                           offsetof(struct xpeer, dl));
+    (void)sami_dlheap_init(&e->mdl, e->migs, e->nmigs, sizeof *e->migs, offsetof(struct xmig, dl));
     if (c.link) {
         e->rbuf = c.alloc.alloc(c.alloc.ctx, l->max_msg);
         if (!e->rbuf) {
@@ -1009,7 +1073,7 @@ int sami_xfer_engine_add_peer(struct sami_xfer_engine *e, const struct sami_xfer
         struct xpeer *p = &e->peers[i];
         if (p->used)
             continue;
-        memset(p, 0, sizeof *p);
+        memset(p, 0, offsetof(struct xpeer, dl));
         p->used = 1;
         p->id = *id;
         p->binding = binding;
@@ -1076,6 +1140,7 @@ static void dst_refuse(struct sami_xfer_engine *e, sami_usec_t now, struct xmig 
     m->res_status = SAMI_XFER_ST_FAILED;
     m->res_reason = reason;
     m->timer = now + e->cfg.linger;
+    mig_sync(e, m);
     if (m->peer >= 0)
         send_refusal(e, now, m->peer, m->id, reason, last);
     fire_simple(e, now, m, SAMI_XFER_EV_ERROR, SAMI_XFER_ST_FAILED, reason, error);
@@ -1189,7 +1254,7 @@ static void dst_batch(struct sami_xfer_engine *e, sami_usec_t now, int pid,
             return;
         }
         m->staged = 1;
-        m->state = SAMI_XFER_MS_STAGING;
+        m->state = SAMI_XFER_MS_STAGING; /* from EXPECTED/STAGING: same index key */
         m->attempt_first = g->next;
         m->pos = 0;
         m->pre_last = m->del_last = 0;
@@ -1402,7 +1467,7 @@ static void dst_commit(struct sami_xfer_engine *e, sami_usec_t now, int pid,
         return;
     }
     e->c.installs++;
-    m->state = SAMI_XFER_MS_INSTALLED;
+    m->state = SAMI_XFER_MS_INSTALLED; /* from STAGING: same index key */
     m->res_status = SAMI_XFER_ST_OK;
     m->res_reason = SAMI_XFER_R_NONE;
     memcpy(m->inst, vc.counts, sizeof m->inst);
@@ -1477,6 +1542,7 @@ static void src_result(struct sami_xfer_engine *e, sami_usec_t now, struct xmig 
             m->backoff_n++;
             m->timer = now + d;
             m->una = m->nxt = 0;
+            mig_sync(e, m);
             return;
         }
         src_fail(e, now, m, m->commit_req ? SAMI_XFER_EV_RESULT : SAMI_XFER_EV_PRECOPY_DONE,
@@ -1506,22 +1572,16 @@ static void src_result(struct sami_xfer_engine *e, sami_usec_t now, struct xmig 
         r->reason = st.status == SAMI_XFER_ST_OK ? SAMI_XFER_R_NONE : st.reason;
     }
     if (st.status == SAMI_XFER_ST_OK) {
-        m->state = SAMI_XFER_MS_COMMITTED;
         m->committed = 1;
         m->una = m->nxt = units_total(m);
-        m->timer = SAMI_NO_DEADLINE;
         m->tries = 0;
         /* nothing will be resent: the batches are no longer needed */
-        outbox_free(e, &m->pre);
-        outbox_free(e, &m->del);
+        src_stop(e, m, SAMI_XFER_MS_COMMITTED);
         ev_fire(e, now, &ev);
         return;
     }
     ev.error = st.reason == SAMI_XFER_R_DIGEST ? SAMI_ERR_DIGEST : SAMI_ERR_REJECTED;
-    m->state = SAMI_XFER_MS_FAILED;
-    m->timer = SAMI_NO_DEADLINE;
-    outbox_free(e, &m->pre);
-    outbox_free(e, &m->del);
+    src_stop(e, m, SAMI_XFER_MS_FAILED);
     ev_fire(e, now, &ev);
 }
 
@@ -1556,6 +1616,7 @@ static void src_activate(struct sami_xfer_engine *e, sami_usec_t now, struct xmi
     m->state = SAMI_XFER_MS_DONE;
     m->timer = now + e->cfg.linger;
     m->deadline = SAMI_NO_DEADLINE;
+    mig_sync(e, m);
     (void)send_status_msg(e, now, pid, SAMI_XFER_PURGE, SAMI_XFER_F_RESPONSE, m->id,
                           m->res_status, m->res_reason);
     uint64_t id = m->id;
@@ -1568,8 +1629,7 @@ static void src_activate(struct sami_xfer_engine *e, sami_usec_t now, struct xmi
                                                                    : now - m->t_commit);
         memcpy(ev.counts, m->fcounts, sizeof ev.counts);
         ev.digest = m->fdigest;
-        outbox_free(e, &m->pre);
-        outbox_free(e, &m->del);
+        outboxes_free(e, m);
         ev_fire(e, now, &ev);
         m = mig_find(e, id, SAMI_XFER_ROLE_SOURCE);
         if (!m || m->state != SAMI_XFER_MS_DONE)
@@ -1672,10 +1732,7 @@ static void on_abort(struct sami_xfer_engine *e, sami_usec_t now, int pid,
         default:
             break;
         }
-        m->state = SAMI_XFER_MS_PEER_ABORTED;
-        m->timer = SAMI_NO_DEADLINE;
-        outbox_free(e, &m->pre);
-        outbox_free(e, &m->del);
+        src_stop(e, m, SAMI_XFER_MS_PEER_ABORTED);
         fire_simple(e, now, m, SAMI_XFER_EV_ABORTED_BY_PEER, SAMI_XFER_ST_FAILED,
                     SAMI_XFER_R_ABORTED, SAMI_ERR_ABORTED);
         return;
@@ -1692,6 +1749,7 @@ static void hello_start(struct sami_xfer_engine *e, sami_usec_t now, int pid)
     p->hello_retx = peer_retx(e, p);
     p->hello_started = p->binding != SAMI_XFER_BIND_L2;
     p->hello_timer = now + rto_for(e, 0);
+    peer_sync(e, pid);
     send_hello(e, now, pid, 0);
 }
 
@@ -1720,6 +1778,7 @@ static void on_hello(struct sami_xfer_engine *e, sami_usec_t now, int pid,
         p->hello = HELLO_DONE;
         p->hello_timer = SAMI_NO_DEADLINE;
         p->hello_tries = 0;
+        peer_sync(e, pid);
     }
     int was_up = p->up;
     p->up = 1;
@@ -2070,6 +2129,7 @@ int sami_xfer_engine_precopy(struct sami_xfer_engine *e, sami_usec_t now, int pe
         return 0;
     }
     m->state = SAMI_XFER_MS_HELLO;
+    mig_sync(e, m);
     if (p->hello != HELLO_SENT)
         hello_start(e, now, peer);
     return 0;
@@ -2097,6 +2157,7 @@ int sami_xfer_engine_commit(struct sami_xfer_engine *e, sami_usec_t now, uint64_
     m->commit_req = 1;
     m->t_commit = now;
     m->deadline = deadline;
+    mig_sync(e, m);
     if (m->state == SAMI_XFER_MS_HELLO)
         return 0; /* exported once the peer answers */
     if (m->state == SAMI_XFER_MS_BACKOFF) {
@@ -2128,6 +2189,7 @@ int sami_xfer_engine_expect(struct sami_xfer_engine *e, sami_usec_t now, uint64_
         if (!sami_store_vm_equal(&m->vm, vm))
             return SAMI_ERR_EXISTS;
         m->deadline = deadline;
+        mig_sync(e, m);
         return 0;
     }
     supersede(e, vm);
@@ -2139,6 +2201,7 @@ int sami_xfer_engine_expect(struct sami_xfer_engine *e, sami_usec_t now, uint64_
     m->peer = peer;
     m->deadline = deadline;
     m->state = SAMI_XFER_MS_EXPECTED;
+    mig_sync(e, m);
     return 0;
 }
 
@@ -2159,6 +2222,7 @@ static void send_activate(struct sami_xfer_engine *e, sami_usec_t now, struct xm
     if (!m->ctl_first && seq > 0)
         m->ctl_first = (uint64_t)seq;
     m->timer = activate_wait(e, m, now);
+    mig_sync(e, m);
 }
 
 int sami_xfer_engine_activate(struct sami_xfer_engine *e, sami_usec_t now, uint64_t migration_id)
@@ -2194,6 +2258,7 @@ static void send_abort(struct sami_xfer_engine *e, sami_usec_t now, struct xmig 
     if (!m->ctl_first && seq > 0)
         m->ctl_first = (uint64_t)seq;
     m->timer = now + rto_for(e, m->tries);
+    mig_sync(e, m);
 }
 
 static void start_abort(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m,
@@ -2220,8 +2285,7 @@ static int abort_one(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m
          * OK (m->committed) the ABORT is also a question: BR-D answers ACK
          * if it discarded, ACTIVATE if the VM runs there. */
         sami_store_source_end(&e->cfg.store, m->id);
-        outbox_free(e, &m->pre);
-        outbox_free(e, &m->del);
+        outboxes_free(e, m);
         if (!m->any_sent || m->state == SAMI_XFER_MS_PEER_ABORTED) {
             mig_free(e, m);
             return 0;
@@ -2271,6 +2335,7 @@ int sami_xfer_engine_set_deadline(struct sami_xfer_engine *e, uint64_t migration
     if (!m)
         return SAMI_ERR_NOTFOUND;
     m->deadline = deadline;
+    mig_sync(e, m);
     return 0;
 }
 
@@ -2350,6 +2415,7 @@ int sami_xfer_engine_adopt(struct sami_xfer_engine *e, sami_usec_t now,
         m->committed = 1;
         m->state = SAMI_XFER_MS_UNRESOLVED;
         m->timer = until;
+        mig_sync(e, m);
         return 0;
     }
     m->state = SAMI_XFER_MS_ACTIVATING;
@@ -2361,40 +2427,13 @@ int sami_xfer_engine_adopt(struct sami_xfer_engine *e, sami_usec_t now,
 /* ------------------------------------------------------------------ */
 /* timers */
 
-static int deadline_applies(const struct xmig *m)
-{
-    switch (m->state) {
-    case SAMI_XFER_MS_HELLO:
-    case SAMI_XFER_MS_PRECOPY:
-    case SAMI_XFER_MS_BACKOFF:
-    case SAMI_XFER_MS_COMMIT:
-    case SAMI_XFER_MS_COMMITTED:
-    case SAMI_XFER_MS_EXPECTED:
-    case SAMI_XFER_MS_STAGING:
-    case SAMI_XFER_MS_INSTALLED:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 sami_usec_t sami_xfer_engine_next_deadline(const struct sami_xfer_engine *e)
 {
-    sami_usec_t d = SAMI_NO_DEADLINE;
     if (!e)
-        return d;
-    for (uint32_t i = 0; i < e->npeers; i++)
-        if (e->peers[i].used && e->peers[i].hello_timer < d)
-            d = e->peers[i].hello_timer;
-    for (uint32_t i = 0; i < e->nmigs; i++) {
-        const struct xmig *m = &e->migs[i];
-        if (!m->used)
-            continue;
-        if (m->timer < d)
-            d = m->timer;
-        if (deadline_applies(m) && m->deadline < d)
-            d = m->deadline;
-    }
+        return SAMI_NO_DEADLINE;
+    sami_usec_t d = sami_dlheap_min(&e->pdl), m = sami_dlheap_min(&e->mdl);
+    if (m < d)
+        d = m;
     if (e->cfg.link) {
         sami_usec_t l = sami_xfer_link_next_deadline(e->cfg.link);
         if (l < d)
@@ -2403,10 +2442,44 @@ sami_usec_t sami_xfer_engine_next_deadline(const struct sami_xfer_engine *e)
     return d;
 }
 
+sami_usec_t sami_xfer_engine_scan_deadline(const struct sami_xfer_engine *e, int *index_ok)
+{
+    sami_usec_t d = SAMI_NO_DEADLINE;
+    int ok = e && sami_dlheap_check(&e->pdl) == 0 && sami_dlheap_check(&e->mdl) == 0;
+    for (uint32_t i = 0; e && i < e->npeers; i++) {
+        const struct xpeer *p = &e->peers[i];
+        sami_usec_t k = p->used ? p->hello_timer : SAMI_NO_DEADLINE;
+        ok = ok && sami_dlheap_key(&e->pdl, i) == k;
+        if (k < d)
+            d = k;
+    }
+    for (uint32_t i = 0; e && i < e->nmigs; i++) {
+        const struct xmig *m = &e->migs[i];
+        sami_usec_t k = SAMI_NO_DEADLINE;
+        if (m->used) {
+            k = m->timer;
+            if (deadline_applies(m) && m->deadline < k)
+                k = m->deadline;
+        }
+        ok = ok && sami_dlheap_key(&e->mdl, i) == k;
+        if (k < d)
+            d = k;
+    }
+    if (e && e->cfg.link) {
+        sami_usec_t l = sami_xfer_link_next_deadline(e->cfg.link);
+        if (l < d)
+            d = l;
+    }
+    if (index_ok)
+        *index_ok = ok;
+    return d;
+}
+
 static void mig_deadline(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m)
 {
     e->c.deadlines++;
     m->deadline = SAMI_NO_DEADLINE;
+    mig_sync(e, m);
     if (m->role == SAMI_XFER_ROLE_SOURCE) {
         if (m->state == SAMI_XFER_MS_COMMITTED) {
             /* no ACTIVATE in time: report, keep every record, still accept
@@ -2442,13 +2515,13 @@ static int link_backlogged(const struct sami_xfer_engine *e, int pid)
 
 static void mig_timer(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *m)
 {
-    m->timer = SAMI_NO_DEADLINE;
-    if (m->peer >= 0 && link_backlogged(e, m->peer) &&
-        (m->state == SAMI_XFER_MS_PRECOPY || m->state == SAMI_XFER_MS_COMMIT ||
-         m->state == SAMI_XFER_MS_ABORTING || m->state == SAMI_XFER_MS_ACTIVATING)) {
-        m->timer = now + rto_for(e, m->tries);
+    int wait = m->peer >= 0 && link_backlogged(e, m->peer) &&
+               (m->state == SAMI_XFER_MS_PRECOPY || m->state == SAMI_XFER_MS_COMMIT ||
+                m->state == SAMI_XFER_MS_ABORTING || m->state == SAMI_XFER_MS_ACTIVATING);
+    m->timer = wait ? now + rto_for(e, m->tries) : SAMI_NO_DEADLINE;
+    mig_sync(e, m);
+    if (wait)
         return;
-    }
     switch (m->state) {
     case SAMI_XFER_MS_PRECOPY:
     case SAMI_XFER_MS_COMMIT:
@@ -2476,6 +2549,7 @@ static void mig_timer(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *
                 e->c.unresolved++;
                 m->state = SAMI_XFER_MS_UNRESOLVED;
                 m->timer = now + e->cfg.resolve;
+                mig_sync(e, m);
                 return;
             }
             mig_free(e, m); /* the peer has its own deadline */
@@ -2517,14 +2591,16 @@ static void mig_timer(struct sami_xfer_engine *e, sami_usec_t now, struct xmig *
 static void hello_timer(struct sami_xfer_engine *e, sami_usec_t now, int pid)
 {
     struct xpeer *p = &e->peers[pid];
-    p->hello_timer = SAMI_NO_DEADLINE;
-    if (p->hello != HELLO_SENT)
+    /* 0: nothing outstanding, 1: the link still sends, 2: resend, 3: give up */
+    int act = p->hello != HELLO_SENT   ? 0
+              : link_backlogged(e, pid) ? 1
+              : ++p->hello_tries > e->cfg.retries ? 3
+                                                   : 2;
+    p->hello_timer = act == 1 || act == 2 ? now + rto_for(e, p->hello_tries) : SAMI_NO_DEADLINE;
+    peer_sync(e, pid);
+    if (act < 2)
         return;
-    if (link_backlogged(e, pid)) {
-        p->hello_timer = now + rto_for(e, p->hello_tries);
-        return;
-    }
-    if (++p->hello_tries > e->cfg.retries) {
+    if (act == 3) {
         e->c.timeouts++;
         p->hello = HELLO_NONE;
         for (uint32_t i = 0; i < e->nmigs; i++) {
@@ -2537,7 +2613,6 @@ static void hello_timer(struct sami_xfer_engine *e, sami_usec_t now, int pid)
         return;
     }
     e->c.retransmits++;
-    p->hello_timer = now + rto_for(e, p->hello_tries);
     send_hello(e, now, pid, 0);
 }
 
@@ -2547,10 +2622,12 @@ void sami_xfer_engine_run(struct sami_xfer_engine *e, sami_usec_t now)
         return;
     if (e->cfg.link)
         sami_xfer_link_run(e->cfg.link, now);
-    for (uint32_t i = 0; i < e->npeers; i++)
+    /* The scans below are the order timers fire in (table order); the
+     * indexes only end them once nothing left anywhere is due. */
+    for (uint32_t i = 0; i < e->npeers && sami_dlheap_min(&e->pdl) <= now; i++)
         if (e->peers[i].used && e->peers[i].hello_timer <= now)
             hello_timer(e, now, (int)i);
-    for (uint32_t i = 0; i < e->nmigs; i++) {
+    for (uint32_t i = 0; i < e->nmigs && sami_dlheap_min(&e->mdl) <= now; i++) {
         struct xmig *m = &e->migs[i];
         if (m->used && deadline_applies(m) && m->deadline <= now)
             mig_deadline(e, now, m);

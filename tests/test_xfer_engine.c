@@ -1604,6 +1604,44 @@ static void test_api_errors(void **state)
     assert_int_equal(sami_xfer_engine_create(&bad, &x), SAMI_ERR_INVAL);
 }
 
+/* An allocator that fails its Nth call: create() must return NOMEM and
+ * free what it took (destroy walks the tables allocated before the failure:
+ * they must be zeroed; ASan / LeakSanitizer check the rest). */
+static int fail_at, alloc_calls;
+static void *fail_alloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    return ++alloc_calls == fail_at ? NULL : malloc(n);
+}
+
+static void test_create_alloc_failure(void **state)
+{
+    (void)state;
+    struct sami_memstore_config mc = {.alloc = ALLOC};
+    struct sami_memstore *ms = NULL;
+    assert_int_equal(sami_memstore_create(&mc, &ms), 0);
+    struct sami_xfer_engine_cfg c;
+    memset(&c, 0, sizeof c);
+    c.alloc = (struct sami_allocator){fail_alloc, t_free, NULL};
+    c.store = sami_memstore_store(ms);
+    int failed = 0;
+    for (fail_at = 1; fail_at <= 8; fail_at++) {
+        alloc_calls = 0;
+        struct sami_xfer_engine *x = NULL;
+        int rc = sami_xfer_engine_create(&c, &x);
+        if (fail_at <= alloc_calls) {
+            assert_int_equal(rc, SAMI_ERR_NOMEM);
+            assert_null(x);
+            failed++;
+        } else {
+            assert_int_equal(rc, 0);
+            sami_xfer_engine_destroy(x);
+        }
+    }
+    assert_true(failed >= 4); /* engine, peers, migrations, message buffer */
+    sami_memstore_destroy(ms);
+}
+
 /* L2 binding in-process: the engine hands messages to an xfer_link. */
 static struct sami_xfer_link LK[2];
 static struct sami_xfer_link_peer LP[2][1];
@@ -1717,6 +1755,161 @@ static void test_l2_binding_happy_path(void **state)
     assert_int_equal(sami_xfer_link_stats(&LK[0])->msgs_failed, 0);
 }
 
+
+/* ---------------------------------------------- deadline index (dlheap) -- */
+
+/* next_deadline answers from an earliest-deadline index kept beside the
+ * peer and migration tables; after every operation it must equal a scan
+ * of the tables, and every entry's queued key its own earliest timer. */
+static void check_index(void)
+{
+    for (int i = 0; i < NNODES; i++) {
+        int ok = 0;
+        sami_usec_t scan = sami_xfer_engine_scan_deadline(T.n[i].eng, &ok);
+        assert_int_equal(ok, 1);
+        assert_true(sami_xfer_engine_next_deadline(T.n[i].eng) == scan);
+    }
+}
+
+/* One step of run_until: the earliest message or timer, nothing if idle. */
+static void step_one(void)
+{
+    sami_usec_t next = SAMI_NO_DEADLINE;
+    size_t qi = SIZE_MAX;
+    for (size_t i = 0; i < T.nq; i++)
+        if (T.q[i].at < next) {
+            next = T.q[i].at;
+            qi = i;
+        }
+    int en = -1;
+    for (int i = 0; i < NNODES; i++) {
+        sami_usec_t d = sami_xfer_engine_next_deadline(T.n[i].eng);
+        if (d < next) {
+            next = d;
+            en = i;
+        }
+    }
+    if (next == SAMI_NO_DEADLINE)
+        return;
+    if (next > T.now)
+        T.now = next;
+    if (en >= 0) {
+        sami_xfer_engine_run(T.n[en].eng, T.now);
+        return;
+    }
+    struct qmsg m = T.q[qi];
+    memmove(&T.q[qi], &T.q[qi + 1], (T.nq - qi - 1) * sizeof T.q[0]);
+    T.nq--;
+    if (rnd() % 16) /* 1 in 16 lost: retransmissions, timeouts */
+        (void)sami_xfer_engine_input(T.n[m.to].eng, T.now, T.n[m.to].peer_of[m.from], m.b,
+                                     m.len);
+    free(m.b);
+}
+
+static void test_deadline_index_matches_scan(void **state)
+{
+    NEED_HMAC();
+    (void)state;
+    /* small batches and window: many units, timers and states per migration */
+    struct node_cfg nc = {.max_migrations = 6, .max_batch_records = 2, .window = 2,
+                          .retries = 3, .resolve = SAMI_MSEC(400)};
+    setup_nodes(&nc, &nc);
+    wire(0, 2); /* A also knows C, which never answers: HELLO retries, give-ups */
+    T.rng = 0x9E3779B97F4A7C15ull;
+    for (uint32_t v = 1; v <= 8; v++) {
+        struct sami_vm_id vm = mkvm(v);
+        populate(0, &vm, (int)(v % 4), 1, (int)(v % 2), 1, (int)(v % 3));
+        populate(1, &vm, 2, (int)(v % 3), 0, 1, 1);
+    }
+    check_index();
+    unsigned ops[12] = {0};
+    for (int it = 0; it < 6000; it++) {
+        int a = (int)(rnd() % 2), b = 1 - a;
+        uint32_t v = 1 + (uint32_t)(rnd() % 8);
+        uint64_t id = 0x500 + v;
+        struct sami_vm_id vm = mkvm(v);
+        struct sami_xfer_engine *ea = T.n[a].eng;
+        sami_usec_t dl = rnd() % 4 ? T.now + SAMI_MSEC(rnd() % 1000) : SAMI_NO_DEADLINE;
+        uint32_t types = rnd() % 4 ? 0 : (uint32_t)(rnd() % 64);
+        int role = 1 + (int)(rnd() % 2);
+        unsigned op = (unsigned)(rnd() % 16);
+        ops[op < 12 ? op : 11]++;
+        switch (op) {
+        case 0: { /* pre-copy to B, now and then to the silent C */
+            int to = rnd() % 6 ? b : 2;
+            if (to == 2 && a != 0)
+                to = b;
+            (void)sami_xfer_engine_precopy(ea, T.now, T.n[a].peer_of[to], id, &vm, types, dl);
+            break;
+        }
+        case 1:
+            (void)sami_store_freeze(&T.n[a].st, id);
+            (void)sami_xfer_engine_commit(ea, T.now, id, dl);
+            break;
+        case 2:
+            (void)sami_xfer_engine_expect(ea, T.now, id, &vm, rnd() % 2 ? -1 : T.n[a].peer_of[b],
+                                          types, dl);
+            break;
+        case 3:
+            (void)sami_xfer_engine_activate(ea, T.now, id);
+            break;
+        case 4:
+            if (rnd() % 3 == 0)
+                (void)sami_xfer_engine_abort(ea, T.now, id, (uint16_t)(rnd() % 12));
+            break;
+        case 5:
+            (void)sami_xfer_engine_set_deadline(ea, id, role, dl);
+            break;
+        case 6:
+            if (rnd() % 8 == 0)
+                (void)sami_xfer_engine_forget(ea, id, role);
+            break;
+        case 7: { /* a host restart: pending migrations handed over again */
+            struct sami_xfer_pending pend[8];
+            size_t n = sami_xfer_engine_list_pending(ea, pend, 8);
+            for (size_t k = 0; k < n && k < 8; k++) {
+                assert_int_equal(sami_xfer_engine_forget(ea, pend[k].migration_id, pend[k].role),
+                                 0);
+                check_index();
+                assert_int_equal(sami_xfer_engine_adopt(ea, T.now, &pend[k]), 0);
+            }
+            break;
+        }
+        case 8: /* time passes, every engine runs (most of it early: nothing due) */
+            T.now += SAMI_MSEC(rnd() % 20);
+            for (int i = 0; i < NNODES; i++)
+                sami_xfer_engine_run(T.n[i].eng, T.now);
+            break;
+        default: /* the next message or timer */
+            step_one();
+            break;
+        }
+        check_index();
+    }
+    /* drain: everything ends (timers, lingers, resolve), the index empties */
+    for (int i = 0; i < 100000 && (T.nq || sami_xfer_engine_next_deadline(T.n[0].eng) !=
+                                                  SAMI_NO_DEADLINE ||
+                                   sami_xfer_engine_next_deadline(T.n[1].eng) !=
+                                       SAMI_NO_DEADLINE);
+         i++) {
+        step_one();
+        check_index();
+    }
+    for (unsigned op = 0; op < 12; op++)
+        assert_true(ops[op] > 0);
+    /* the run went through the interesting states */
+    assert_true(C(0)->installs + C(1)->installs > 0);
+    assert_true(C(0)->deadlines + C(1)->deadlines > 0);
+    assert_true(C(0)->retransmits + C(1)->retransmits > 0);
+    assert_true(C(0)->adopted + C(1)->adopted > 0);
+    assert_true(count_ev(0, SAMI_XFER_EV_ACTIVATED) + count_ev(1, SAMI_XFER_EV_ACTIVATED) > 0);
+    assert_true(sami_xfer_engine_next_deadline(T.n[0].eng) == SAMI_NO_DEADLINE);
+    assert_true(sami_xfer_engine_next_deadline(T.n[1].eng) == SAMI_NO_DEADLINE);
+    int ok = 0;
+    assert_true(sami_xfer_engine_scan_deadline(NULL, &ok) == SAMI_NO_DEADLINE);
+    assert_int_equal(ok, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1749,6 +1942,8 @@ int main(void)
         cmocka_unit_test_teardown(test_restart_adopts_pending, teardown),
         cmocka_unit_test_teardown(test_api_errors, teardown),
         cmocka_unit_test_teardown(test_l2_binding_happy_path, teardown),
+        cmocka_unit_test_teardown(test_deadline_index_matches_scan, teardown),
+        cmocka_unit_test(test_create_alloc_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -329,6 +329,10 @@ sami_usec_t sami_xfer_engine_next_deadline(const struct sami_xfer_engine *eng);
 /* Fires every timer due at or before now (retransmissions, backoff,
  * deadlines, linger; the attached link's). */
 void sami_xfer_engine_run(struct sami_xfer_engine *eng, sami_usec_t now);
+/* For tests: what next_deadline answers from its index, found by scanning
+ * every table instead; *index_ok (optional) is set to 1 when the index
+ * holds exactly each peer's and migration's own earliest timer. */
+sami_usec_t sami_xfer_engine_scan_deadline(const struct sami_xfer_engine *eng, int *index_ok);
 
 /* Migration states, for tools and tests. */
 enum sami_xfer_mig_state {

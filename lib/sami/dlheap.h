@@ -1,4 +1,4 @@
-/* Earliest-deadline index over an engine's table (VSIs, migrations).
+/* Earliest-deadline index over an engine's table (VSIs, migrations, peers).
  *
  * Engines report their next deadline once per simulator event or host
  * poll; scanning the whole table for it made a run quadratic in the load.
