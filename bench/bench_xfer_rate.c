@@ -59,6 +59,7 @@
 #include "sami/xfer.h"
 #include "sami/xfer_engine.h"
 #include "sami/xfer_link.h"
+#include "bench_addr.h"
 
 #define MIG_ID 0x5A11000000000001ull
 #define LINKQ ((size_t)8 << 20)
@@ -113,38 +114,6 @@ static void t_free(void *ctx, void *p)
 static const struct sami_allocator ALLOC = {t_alloc, t_free, NULL};
 
 /* ---- records: bench_store.c's mix, one VM ---- */
-
-static void v4(uint8_t a[16], uint8_t x, uint32_t low24)
-{
-    memset(a, 0, 16);
-    a[10] = a[11] = 0xff;
-    a[12] = x;
-    a[13] = (uint8_t)(low24 >> 16);
-    a[14] = (uint8_t)(low24 >> 8);
-    a[15] = (uint8_t)low24;
-}
-
-static void v6(uint8_t a[16], uint16_t p, uint32_t u)
-{
-    static const uint8_t base[16] = {0x20, 0x01, 0x0d, 0xb8};
-    memcpy(a, base, 16);
-    a[4] = (uint8_t)(p >> 8);
-    a[5] = (uint8_t)p;
-    a[12] = (uint8_t)(u >> 24);
-    a[13] = (uint8_t)(u >> 16);
-    a[14] = (uint8_t)(u >> 8);
-    a[15] = (uint8_t)u;
-}
-
-static void mac_of(uint8_t m[6], uint32_t x)
-{
-    m[0] = 0x52;
-    m[1] = 0x54;
-    m[2] = (uint8_t)(x >> 24);
-    m[3] = (uint8_t)(x >> 16);
-    m[4] = (uint8_t)(x >> 8);
-    m[5] = (uint8_t)x;
-}
 
 /* Record j of the VM. The slot pattern is bench_store's mix10 (DHCP, DHCPv6,
  * ND, 802.1X, IGMP, counters, 2 IPv4 + 1 IPv6 firewall, 1 IPv4 firewall +
