@@ -14,7 +14,8 @@
 # counters that say why the flood was refused grew, port A never held more
 # VSIs than max-vsis nor samid more migrations than the limits allow, the
 # log grew by a bounded number of lines (rate-limited, not one per frame),
-# and nothing was installed or stored for the flood.
+# and nothing was installed or stored for the flood. Last, samid is stopped
+# while the station sends, to check the station's resend (same ECP number).
 #
 #   flood.sh SAMID SAMICTL SAMI_NOTIFY SAMI_FLOOD
 # FLOOD_SECONDS (default 6) per mode. Needs root, `ip netns` and jq;
@@ -129,6 +130,13 @@ station() { # name expected-exit max-ms args...
     rc=$?
     t1=$(date +%s%N)
     ms=$(((t1 - t0) / 1000000))
+    # A resend is the protocol working (ECP's ack window is ~10 ms and
+    # the flooder shares the CPU): said, not failed.
+    local again
+    again=$(grep -c "sending again\|no ECP acknowledgement again" "$W/$name.err")
+    if [ "$again" -gt 0 ]; then
+        echo "    $name: $again resend(s): $(grep -h "acknowledg" "$W/$name.err" | tr "\n" ";")"
+    fi
     if [ "$rc" = "$want" ] && [ "$ms" -le "$maxms" ]; then
         ok "$name: exit $rc in $ms ms"
     else
@@ -256,6 +264,48 @@ check "samid log_suppressed counter grew" test "$(cget "$final" .samid.log_suppr
 
 # ---- the station after the floods: still served ----------------------------------
 station "after: assoc" 0 3000 --vm-uuid 6b1e5a6e-2f3c-4d5e-9f00-00000000bfff --vdp assoc
+# ---- a bridge too busy to acknowledge ------------------------------------------
+# samid is stopped (SIGSTOP) while the station sends PREPARE: the first
+# attempt (cached LLDP view) gets no ECP ack; the second resends the same
+# PDU with the same ECP sequence number; the third asks for LLDP first.
+# samid resumes only then: it takes the first PDU, acks the second as a
+# duplicate (not delivered twice), answers LLDP and the third (a new
+# number: delivered, PREPARE again for the same migration, acked). Without
+# the shared number samid would deliver the second as a new PDU.
+echo "== bridge stalled while the station sends"
+UST=6b1e5a6e-2f3c-4d5e-9f00-00000000bffe
+MST=$((0x5a4d00ff))
+station "stall: assoc" 0 3000 --vm-uuid $UST --vdp assoc
+dup0=$(cget "$(counters)" '.downlinks[1].ecp.duplicates')
+kill -STOP "$SAMID_PID"
+$ST "$notify" -i "$IF_SB" -v --json --mac 52:54:00:b0:00:01 --vlan 100 --state-dir "$W/st" \
+    --lldp-timeout 5000 --vm-uuid $UST --migration-id $MST --role destination \
+    --event prepare --orig-bridge $PEER_CH >"$W/stall.out" 2>"$W/stall.err" &
+NPID=$!
+if poll 100 0.05 grep -q "asking the bridge for its LLDP view" "$W/stall.err"; then
+    ok "stall: the station sent twice with its cached view, then asked for LLDP"
+else
+    fail "stall: the station did not reach its third attempt: $(tr '\n' ';' <"$W/stall.err")"
+fi
+kill -CONT "$SAMID_PID"
+wait "$NPID"
+rc=$?
+att=$(jq -r '.attempts // 0' "$W/stall.out" 2>/dev/null)
+check "stall: PREPARE acknowledged after samid resumed (exit $rc, attempts $att)" \
+    test "$rc" = 0 -a "$att" = 3
+# each attempt sends its PDU 1 + R times (ECP retries); all 2 (1 + R) of
+# the first two attempts carry one number: delivered once, the rest
+# duplicates (with a new number for the second attempt: 2 R)
+r=$(jq -r '.negotiated.r // 0' "$W/stall.out" 2>/dev/null)
+dup1=$(cget "$(counters)" '.downlinks[1].ecp.duplicates')
+check "stall: samid took the resend as duplicates of the first (R $r, duplicates $dup0 -> $dup1)" \
+    test "$dup1" = $((dup0 + 2 * (1 + r) - 1))
+nm=$(ctl --json show migrations | jq -r --arg m "$(printf '%#x' $MST)" \
+    '[.migrations[] | select(.id == $m)] | length')
+check "stall: one migration staged for it ($nm)" test "$nm" = 1
+station "stall: aborted" 0 3000 --vm-uuid $UST --migration-id $MST --role destination \
+    --event aborted --orig-bridge $PEER_CH
+
 stop_pid "$SAMID_PID" TERM
 rc=$?
 check "samid exits 0 on SIGTERM after the floods" test $rc = 0

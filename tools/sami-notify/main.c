@@ -899,9 +899,9 @@ static uint16_t random_seq(void)
     return s ? s : 1;
 }
 
-/* One attempt: set the engines up, send, wait. *retry: nothing was
- * acknowledged while the LLDP view came from the cache. */
-static void run(struct wire *w, struct result *r_, bool cached, bool *retry)
+/* One attempt: set the engines up, send (ECP numbering from SEQ), wait.
+ * *retry: nothing was acknowledged while the LLDP view came from the cache. */
+static void run(struct wire *w, struct result *r_, bool cached, uint16_t seq, bool *retry)
 {
     struct result r = *r_;
     int rc;
@@ -915,7 +915,7 @@ static void run(struct wire *w, struct result *r_, bool cached, bool *retry)
     mc.wall_offset_ms = wall_offset_ms();
     if (o.wait_ms)
         mc.verdict_wait = SAMI_MSEC(o.wait_ms);
-    rc = hv_init(&hv, w, wire_mac(w), o.mgrid, &params, o.oui, &mc, random_seq());
+    rc = hv_init(&hv, w, wire_mac(w), o.mgrid, &params, o.oui, &mc, seq);
     if (rc) {
         set(&r, EXIT_USAGE, "ERROR", "engine setup: %s", sami_strerror(rc));
         goto done;
@@ -989,7 +989,9 @@ static void run(struct wire *w, struct result *r_, bool cached, bool *retry)
             break;
         }
         const struct sami_ecp_engine_counters *ec = sami_ecp_engine_stats(&hv.st.ecp);
-        if (cached && ec->errors && !ec->rx_acks) {
+        /* Acks for an earlier attempt's sequence number (stale) do not
+         * acknowledge this one. */
+        if (cached && ec->errors && ec->rx_acks == ec->stale_acks) {
             *retry = true;
             break;
         }
@@ -1030,9 +1032,12 @@ static void run(struct wire *w, struct result *r_, bool cached, bool *retry)
         say(1, "feedback %s (%s) mig 0x%016" PRIx64 " transfer %" PRIu32 " us, %u results",
             sami_verdict_name(hv.fb[i].verdict), sami_tp_name(hv.fb[i].time_point),
             hv.fb[i].migration_id, hv.fb[i].transfer_time_us, hv.fb[i].n_results);
-    if (hv.vdp_done)
+    /* A reason comes only with the bridge's response. */
+    if (hv.vdp_done && (hv.vdp_ev.code == 0 || hv.vdp_ev.code == SAMI_ERR_REJECTED))
         say(1, "VDP %s %s (%s)", vdp_op_name(hv.vdp_ev.op), vdp_result_text(&hv.vdp_ev),
             sami_vdp_reason_name(hv.vdp_ev.reason));
+    else if (hv.vdp_done)
+        say(1, "VDP %s %s", vdp_op_name(hv.vdp_ev.op), vdp_result_text(&hv.vdp_ev));
 done:
     /* The JSON goes to a program; a person reading stderr still learns why. */
     if (!*retry && r.code != EXIT_PROCEED && r.note[0] && o.json)
@@ -1071,7 +1076,8 @@ int main(int argc, char **argv)
     if (!o.no_lldp && do_lldp(w, &r, true, &cached) != 0)
         goto out;
     attempts = 1;
-    run(w, &r, cached, &retry);
+    uint16_t seq = random_seq();
+    run(w, &r, cached, seq, &retry);
     if (retry) {
         first_sent = hv.sent;
         first_sent_at = hv.sent_at;
@@ -1080,9 +1086,12 @@ int main(int argc, char **argv)
          * too busy to ack within R x RTE (a few ms with lldpad's timers),
          * sometimes one that restarted or lost us. Send again at once with
          * the same view (milliseconds) before asking the bridge itself (a
-         * fresh LLDP exchange takes a second or more). */
+         * fresh LLDP exchange takes a second or more). The same PDU goes
+         * with the same ECP sequence number, as ECP's own retransmissions
+         * do: the bridge acks but does not deliver it twice if the first
+         * one did arrive, and its late ack of the first acknowledges this. */
         say(1, "no ECP acknowledgement with the cached LLDP view: sending again");
-        run(w, &r, true, &retry);
+        run(w, &r, true, seq, &retry);
     }
     if (retry) {
         attempts = 3;
@@ -1091,7 +1100,7 @@ int main(int argc, char **argv)
         have_peer = false;
         if (do_lldp(w, &r, false, &cached) != 0)
             goto out;
-        run(w, &r, false, &retry);
+        run(w, &r, false, random_seq(), &retry);
     }
 out:
     print_result(&r);
