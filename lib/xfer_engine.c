@@ -2339,6 +2339,15 @@ int sami_xfer_engine_set_deadline(struct sami_xfer_engine *e, uint64_t migration
     return 0;
 }
 
+int sami_xfer_engine_hello(struct sami_xfer_engine *e, sami_usec_t now, int peer)
+{
+    if (!e || peer < 0 || (uint32_t)peer >= e->npeers || !e->peers[peer].used)
+        return SAMI_ERR_INVAL;
+    if (e->peers[peer].hello != HELLO_SENT)
+        hello_start(e, now, peer);
+    return 0;
+}
+
 int sami_xfer_engine_forget(struct sami_xfer_engine *e, uint64_t migration_id, int role)
 {
     struct xmig *m = e ? mig_find(e, migration_id, role) : NULL;

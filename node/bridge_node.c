@@ -1027,6 +1027,23 @@ int sami_node_bridge_del(struct sami_node *n, sami_usec_t now, const struct sami
     return sami_store_del(&b->store, vm, rec);
 }
 
+int sami_node_bridge_peer_connected(struct sami_node *n, sami_usec_t now, int port)
+{
+    struct bnode *b = B(n);
+    if (!b || !b->xe)
+        return SAMI_ERR_INVAL;
+    for (size_t i = 0; i < b->npeers; i++) {
+        struct bpeer *p = &b->peers[i];
+        if (p->cfg.binding != SAMI_XFER_BIND_STREAM || p->cfg.port != port)
+            continue;
+        b->now = now;
+        int rc = sami_xfer_engine_hello(b->xe, now, p->xid);
+        drain(b);
+        return rc;
+    }
+    return SAMI_ERR_NOTFOUND;
+}
+
 struct sami_store sami_node_bridge_store(struct sami_node *n)
 {
     struct bnode *b = B(n);

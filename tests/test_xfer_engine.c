@@ -1566,6 +1566,54 @@ static void test_peer_unreachable(void **state)
     assert_true(sami_xfer_engine_next_deadline(T.n[0].eng) == SAMI_NO_DEADLINE);
 }
 
+/* A host opens the session when its connection comes up (samid does):
+ * one HELLO each way and their answers, nothing after; the first migration
+ * then goes without a HELLO. */
+static void test_hello_on_connect(void **state)
+{
+    NEED_HMAC();
+    (void)state;
+    setup_nodes(NULL, NULL);
+    int pb = T.n[0].peer_of[1];
+    assert_int_equal(sami_xfer_engine_hello(NULL, T.now, pb), SAMI_ERR_INVAL);
+    assert_int_equal(sami_xfer_engine_hello(T.n[0].eng, T.now, -1), SAMI_ERR_INVAL);
+    assert_int_equal(sami_xfer_engine_hello(T.n[0].eng, T.now, 7), SAMI_ERR_INVAL);
+    assert_int_equal(sami_xfer_engine_hello(T.n[0].eng, T.now, pb), 0);
+    assert_int_equal(sami_xfer_engine_hello(T.n[0].eng, T.now, pb), 0); /* outstanding */
+    assert_int_equal(T.seen_type[SAMI_XFER_HELLO], 1);
+    run_for(SAMI_SEC(5));
+    /* A's HELLO, B's own (it had none) and both answers */
+    assert_int_equal(T.seen_type[SAMI_XFER_HELLO], 4);
+    for (int i = 0; i < NNODES; i++) {
+        assert_int_equal(T.n[i].nev, 0);
+        assert_true(sami_xfer_engine_next_deadline(T.n[i].eng) == SAMI_NO_DEADLINE);
+        assert_int_equal(sami_xfer_engine_counters(T.n[i].eng)->bad_auth, 0);
+    }
+    struct sami_vm_id vm = mkvm(44);
+    populate(0, &vm, 10, 2, 0, 0, 0);
+    precopy_and_commit(&vm, 0);
+    run_for(SAMI_SEC(5));
+    assert_int_equal(T.seen_type[SAMI_XFER_HELLO], 4); /* the session was open */
+    const struct sami_xfer_event *r = find_ev(0, SAMI_XFER_EV_RESULT, MIG);
+    assert_non_null(r);
+    assert_int_equal(r->status, SAMI_XFER_ST_OK);
+    assert_int_equal(vm_count(1, &vm, NULL), 12);
+}
+
+/* Nobody answers: resent, then dropped; no event, nothing left waiting. */
+static void test_hello_on_connect_unanswered(void **state)
+{
+    NEED_HMAC();
+    (void)state;
+    setup_nodes(NULL, NULL);
+    T.filter = filter_drop_all_b;
+    assert_int_equal(sami_xfer_engine_hello(T.n[0].eng, T.now, T.n[0].peer_of[1]), 0);
+    run_for(SAMI_SEC(60));
+    assert_true(T.seen_type[SAMI_XFER_HELLO] > 1);
+    assert_int_equal(T.n[0].nev, 0);
+    assert_true(sami_xfer_engine_next_deadline(T.n[0].eng) == SAMI_NO_DEADLINE);
+}
+
 static void test_api_errors(void **state)
 {
     (void)state;
@@ -1940,6 +1988,8 @@ int main(void)
         cmocka_unit_test_teardown(test_activate_retry_giveup, teardown),
         cmocka_unit_test_teardown(test_stale_activate_superseded, teardown),
         cmocka_unit_test_teardown(test_restart_adopts_pending, teardown),
+        cmocka_unit_test_teardown(test_hello_on_connect, teardown),
+        cmocka_unit_test_teardown(test_hello_on_connect_unanswered, teardown),
         cmocka_unit_test_teardown(test_api_errors, teardown),
         cmocka_unit_test_teardown(test_l2_binding_happy_path, teardown),
         cmocka_unit_test_teardown(test_deadline_index_matches_scan, teardown),

@@ -221,6 +221,16 @@ int sami_xfer_engine_add_peer(struct sami_xfer_engine *eng, const struct sami_xf
 int sami_xfer_engine_find_peer(const struct sami_xfer_engine *eng,
                                const struct sami_xfer_bridge_id *id);
 
+/* Opens a session with a peer now (HELLO), unless a HELLO to it is
+ * outstanding: a host calls it when its stream connection to the peer comes
+ * up, so the peer's end of the connection is authenticated before any
+ * migration needs it (a host that bounds connections which never said who
+ * they are, as samid does, then never counts it among strangers) and the
+ * first migration finds the peer up. Unanswered, it is resent like any
+ * HELLO and then dropped; no migration waits on it. SAMI_ERR_INVAL: no such
+ * peer. */
+int sami_xfer_engine_hello(struct sami_xfer_engine *eng, sami_usec_t now, int peer);
+
 /* One whole received message. peer: the peer the host received it from
  * (its connection / link peer), or -1 to pick the peer by the sender
  * bridge id in the header (checked after authentication either way).

@@ -224,6 +224,12 @@ int sami_node_bridge_put(struct sami_node *node, sami_usec_t now, const struct s
 int sami_node_bridge_del(struct sami_node *node, sami_usec_t now, const struct sami_vm_id *vm,
                          const struct sami_di_record *rec);
 
+/* The host's stream connection to the peer on PORT came up: the transfer
+ * engine opens a session with it at once (sami_xfer_engine_hello), so the
+ * peer knows the connection is ours before any migration. SAMI_ERR_NOTFOUND:
+ * no stream peer on that port; SAMI_ERR_INVAL: not a bridge node. */
+int sami_node_bridge_peer_connected(struct sami_node *node, sami_usec_t now, int port);
+
 /* Engines, read-only, for tools and tests (NULL for the wrong kind or a
  * port that is not a downlink). */
 const struct sami_mig_bridge *sami_node_bridge_mig(const struct sami_node *node);

@@ -212,6 +212,14 @@ start_samid brd $BRD
 wait_for 10 "br-o connected to br-d over TCP" peers_up bro
 wait_for 10 "br-d connected to br-o over TCP" peers_up brd
 check "samictl show peers (text) names the peer" sh -c "'$samictl' -s '$W/bro.sock' show peers | grep -q 'peer-of-bro'"
+# Each samid says HELLO as soon as its connection is up, so before any
+# migration each side's inbound connection from the other is authenticated
+# (never counted among silent strangers, whom samid evicts first).
+inbound_authed() { # name
+    jqc "$1" '[.peers[0].connections[] | select(.direction == "inbound" and .state == "authenticated")] | length == 1' show peers
+}
+wait_for 10 "br-o: br-d's connection authenticated before any migration (HELLO at connect)" inbound_authed bro
+wait_for 10 "br-d: br-o's connection authenticated before any migration (HELLO at connect)" inbound_authed brd
 n=$(records bro $U1)
 check "preload: $n records for VM $U1 at br-o" test "$n" = 7
 

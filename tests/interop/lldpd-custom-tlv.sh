@@ -79,15 +79,21 @@ for _ in $(seq 30); do
     if "$SNIFF" --json -r "$W/lldp.pcap" 2>/dev/null | grep -q '"sami_cap"'; then got=yes; break; fi
 done
 check "a captured LLDPDU carries the sami capability TLV" test $got = yes
-sleep 1.5 # one more frame, and lldpd B has processed it
 
-# lldpd B's view of the neighbour, before the sender stops
-$CB -f json0 show neighbors details >"$W/b-neighbors.json" 2>&1
+# lldpd B's view of the neighbour, before the sender stops: polled until it
+# lists our TLV (a loaded machine may take more than lldpd's 1 s interval)
+b_has_tlv() {
+    $CB -f json0 show neighbors details >"$W/b-neighbors.json" 2>&1 &&
+        grep -q '"0A,53,4D"' "$W/b-neighbors.json"
+}
+poll 60 0.25 b_has_tlv
 $CB -f json0 show statistics >"$W/b-stats.json" 2>&1
 
-# A stopping sends a shutdown LLDPDU (TTL 0); it must decode too
+# A stopping sends a shutdown LLDPDU (TTL 0); it must decode too (polled:
+# tcpdump -U writes each packet as it comes)
 stop_pid $LA
-sleep 0.5
+ttl0() { "$SNIFF" -r "$W/lldp.pcap" 2>/dev/null | grep -qi "ttl 0\b"; }
+poll 40 0.25 ttl0 || sleep 0.5
 stop_pid $TCPDUMP
 
 "$SNIFF" --json -r "$W/lldp.pcap" >"$W/sniff.jsonl" 2>"$W/sniff.err"

@@ -503,6 +503,15 @@ int bridge_rx(int port, const uint8_t *frame, size_t len, const char *what)
     return b.xfer.rx_ok > a.xfer.rx_ok;
 }
 
+void bridge_peer_connected(int port)
+{
+    int rc = sami_node_bridge_peer_connected(D->node, D->now, port);
+    if (rc)
+        slog(SAMID_LOG_WARN, "transfer: no session opened on port %d: %s", port,
+             sami_strerror(rc));
+    watch_migrations();
+}
+
 /* Only one port's VDP and ECP counters (the rest zero), so comparing two of
  * these logs what a port's timers did without repeating node-wide counters. */
 static void take_port(struct snap *s, int port)

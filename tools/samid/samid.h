@@ -230,6 +230,8 @@ void bridge_tx(void *ctx, int port, const uint8_t *frame, size_t len);
 /* node entry points with refusal logging around them */
 /* 1 when the transfer engine accepted a message in it (authenticated) */
 int bridge_rx(int port, const uint8_t *frame, size_t len, const char *what);
+/* our stream connection to the peer on this node port is up: HELLO now */
+void bridge_peer_connected(int port);
 void bridge_run(void);
 sami_usec_t bridge_next_deadline(void);
 void bridge_downlink_frame(struct dlink *dl, const uint8_t *f, size_t len);

@@ -354,6 +354,7 @@ static void try_connect(size_t i)
         p->connects++;
         slog(SAMID_LOG_INFO, "transfer: connected to peer %s at %s", peer_name(i, pn, sizeof pn),
              addr);
+        bridge_peer_connected(p->node_port);
     }
 }
 
@@ -618,6 +619,10 @@ void xport_handle(const struct pollfd *pf, size_t n, sami_usec_t now)
                  peer_name((size_t)c->peer, pn, sizeof pn), c->addr);
             if (conn_flush(c) != 0)
                 continue;
+            /* A HELLO at once: the peer then knows this connection is ours
+             * (it bounds connections that never say who they are) and the
+             * first migration finds the session open. */
+            bridge_peer_connected(D->peers[c->peer].node_port);
             continue;
         }
         if (pf[i].revents & (POLLIN | POLLHUP | POLLERR)) {
