@@ -13,7 +13,8 @@
  *   authenticated but misbehaving peer), inject arbitrary octets (unsigned,
  *   or sealed with a fresh sequence);
  * and the host calls: precopy (A), expect (B), freeze + commit (A),
- * activate (B), abort (either), forget (either), learner changes on A's VMs
+ * activate (B), abort (either), forget (either), hello (either: a
+ * connection came up), learner changes on A's VMs
  * (put / delete while not frozen); and time: +µs, to the next deadline, big
  * jump.
  *
@@ -516,6 +517,12 @@ static void op_host(struct fz_in *in, uint8_t op)
                                      (a >> 2) & 1 ? SAMI_XFER_ROLE_DEST : SAMI_XFER_ROLE_SOURCE);
         break;
     case 6:
+        if (a & 0x80) { /* the host's connection came up: HELLO now */
+            int n = (a >> 2) & 1;
+            rc = sami_xfer_engine_hello(X.eng[n], X.now, X.peer[n]);
+            FUZZ_CHECK(rc == 0);
+            break;
+        }
         rc = sami_xfer_engine_set_deadline(X.eng[(a >> 2) & 1], mig,
                                            (a >> 2) & 1 ? SAMI_XFER_ROLE_DEST
                                                         : SAMI_XFER_ROLE_SOURCE,
