@@ -14,6 +14,23 @@
 /* A standalone PDU holds the Manager ID (18), the org TLVs and End (2). */
 #define STANDALONE_ORG_CAP (SAMI_ECP_ENGINE_MAX_ULPDU - 18u - 2u)
 
+/* Feedback waiting to be (re)sent standalone. */
+struct pend_fb {
+    int used;
+    int final;          /* PROCEED/ROLLBACK: resent when ECP gives up */
+    uint32_t token;     /* ECP token while in flight, 0 when waiting to retry */
+    sami_usec_t retry_at; /* SAMI_NO_DEADLINE while in flight */
+    unsigned tries;
+    size_t len;
+    uint8_t tlv[ORG_TLV_MAX];
+};
+
+/* Feedback a port may have waiting at once (in flight or for a retry). A
+ * hypervisor has a few migrations at a time; a port that floods fills its
+ * own table, never another port's, and the node's work per frame stays
+ * bounded (the table used to be shared and grew with rate x lifetime). */
+#define PEND_PER_PORT 64u
+
 struct bport {
     struct bnode *b;
     struct sami_node_downlink dl;
@@ -24,18 +41,9 @@ struct bport {
      * it on the VDP response, what is left goes standalone afterwards. */
     uint8_t ride[RIDE_CAP];
     size_t ride_len, ride_used;
-};
-
-/* Feedback waiting to be (re)sent standalone. */
-struct pend_fb {
-    int used;
-    int final;          /* PROCEED/ROLLBACK: resent when ECP gives up */
-    size_t port;        /* index into ports */
-    uint32_t token;     /* ECP token while in flight, 0 when waiting to retry */
-    sami_usec_t retry_at; /* SAMI_NO_DEADLINE while in flight */
-    unsigned tries;
-    size_t len;
-    uint8_t tlv[ORG_TLV_MAX];
+    struct pend_fb *pend; /* grows to PEND_PER_PORT */
+    size_t npend;
+    sami_usec_t pend_due; /* earliest retry_at of a waiting entry */
 };
 
 /* A transfer event queued for mig_bridge (ops must not re-enter it). */
@@ -72,8 +80,7 @@ struct bnode {
     struct sami_xfer_engine *xe;
     struct xev *xq;
     size_t xq_cap, xq_head, xq_len;
-    struct pend_fb *pend;
-    size_t npend;
+    sami_usec_t pend_due; /* earliest pend_due of the ports */
     sami_usec_t now;
     sami_usec_t expire_at;
     ptrdiff_t riding;   /* port whose org TLVs are being delivered, -1 */
@@ -163,20 +170,33 @@ static void link_deliver_unset(void *ctx, sami_usec_t now, int peer, void *handl
 
 /* ------------------------------------------------- feedback to the HVs -- */
 
-static struct pend_fb *pend_new(struct bnode *b)
+/* A free entry of port P's table; NULL when it holds PEND_PER_PORT. */
+static struct pend_fb *pend_new(struct bport *p)
 {
-    for (size_t i = 0; i < b->npend; i++)
-        if (!b->pend[i].used)
-            return &b->pend[i];
-    size_t n = b->npend ? b->npend * 2 : 16;
-    struct pend_fb *p = realloc(b->pend, n * sizeof *p);
-    if (!p)
+    for (size_t i = 0; i < p->npend; i++)
+        if (!p->pend[i].used)
+            return &p->pend[i];
+    if (p->npend >= PEND_PER_PORT)
         return NULL;
-    memset(p + b->npend, 0, (n - b->npend) * sizeof *p);
-    b->pend = p;
-    struct pend_fb *r = &p[b->npend];
-    b->npend = n;
+    size_t n = p->npend ? p->npend * 2 : 8;
+    if (n > PEND_PER_PORT)
+        n = PEND_PER_PORT;
+    struct pend_fb *t = realloc(p->pend, n * sizeof *t);
+    if (!t)
+        return NULL;
+    memset(t + p->npend, 0, (n - p->npend) * sizeof *t);
+    p->pend = t;
+    struct pend_fb *r = &t[p->npend];
+    p->npend = n;
     return r;
+}
+
+/* An entry of port P waits until AT: the port's and the node's earliest. */
+static void pend_wait(struct bnode *b, struct bport *p, struct pend_fb *f, sami_usec_t at)
+{
+    f->retry_at = at;
+    p->pend_due = dmin(p->pend_due, at);
+    b->pend_due = dmin(b->pend_due, at);
 }
 
 static int send_standalone(struct bnode *b, size_t pi, const uint8_t *org, size_t len,
@@ -202,47 +222,65 @@ static int feedback_standalone(struct bnode *b, size_t pi, const uint8_t *tlv, s
         b->base.c.fb_tx_fail++;
         return rc;
     }
-    struct pend_fb *p = pend_new(b);
+    struct bport *port = &b->ports[pi];
+    struct pend_fb *p = pend_new(port);
     if (!p) {
-        b->base.c.fb_tx_fail++;
-        return SAMI_ERR_NOMEM;
+        /* the PDU (if it went) is not resent should ECP give up on it */
+        b->base.c.fb_pend_full++;
+        return rc == 0 ? 0 : SAMI_ERR_LIMIT;
     }
     memset(p, 0, sizeof *p);
     p->used = 1;
     p->final = final;
-    p->port = pi;
     p->len = len;
     memcpy(p->tlv, tlv, len);
     if (rc == 0) {
         p->token = token;
         p->retry_at = SAMI_NO_DEADLINE;
     } else {
-        p->retry_at = b->now + sami_ecp_engine_ack_time(&b->ports[pi].vdp.ecp);
+        pend_wait(b, port, p, b->now + sami_ecp_engine_ack_time(&port->vdp.ecp));
     }
     return 0;
 }
 
+/* Resends what is due; nothing to do (the common case, one call per frame)
+ * costs one comparison. */
 static void pend_run(struct bnode *b)
 {
-    for (size_t i = 0; i < b->npend; i++) {
-        struct pend_fb *p = &b->pend[i];
-        if (!p->used || p->retry_at > b->now)
+    if (b->pend_due > b->now)
+        return;
+    b->pend_due = SAMI_NO_DEADLINE;
+    for (size_t pi = 0; pi < b->nports; pi++) {
+        struct bport *port = &b->ports[pi];
+        if (port->pend_due > b->now) {
+            b->pend_due = dmin(b->pend_due, port->pend_due);
             continue;
-        uint32_t token = 0;
-        int rc = send_standalone(b, p->port, p->tlv, p->len, &token);
-        if (rc == 0) {
-            b->base.c.fb_tx_resent++;
-            if (!p->final) {
-                p->used = 0;
+        }
+        port->pend_due = SAMI_NO_DEADLINE;
+        for (size_t i = 0; i < port->npend; i++) {
+            struct pend_fb *p = &port->pend[i];
+            if (!p->used || p->retry_at == SAMI_NO_DEADLINE)
+                continue;
+            if (p->retry_at > b->now) {
+                pend_wait(b, port, p, p->retry_at);
                 continue;
             }
-            p->token = token;
-            p->retry_at = SAMI_NO_DEADLINE;
-        } else if (rc == SAMI_ERR_LIMIT && ++p->tries <= 64) {
-            p->retry_at = b->now + sami_ecp_engine_ack_time(&b->ports[p->port].vdp.ecp);
-        } else {
-            b->base.c.fb_tx_fail++;
-            p->used = 0;
+            uint32_t token = 0;
+            int rc = send_standalone(b, pi, p->tlv, p->len, &token);
+            if (rc == 0) {
+                b->base.c.fb_tx_resent++;
+                if (!p->final) {
+                    p->used = 0;
+                    continue;
+                }
+                p->token = token;
+                p->retry_at = SAMI_NO_DEADLINE;
+            } else if (rc == SAMI_ERR_LIMIT && ++p->tries <= 64) {
+                pend_wait(b, port, p, b->now + sami_ecp_engine_ack_time(&port->vdp.ecp));
+            } else {
+                b->base.c.fb_tx_fail++;
+                p->used = 0;
+            }
         }
     }
 }
@@ -320,10 +358,9 @@ static void vdp_event(void *ctx, sami_usec_t now, const struct sami_vdp_bridge_e
     (void)now;
     if (ev->type != SAMI_VDP_BRIDGE_EV_ORG_SENT)
         return;
-    for (size_t i = 0; i < b->npend; i++) {
-        struct pend_fb *f = &b->pend[i];
-        if (!f->used || f->token != ev->token || f->retry_at != SAMI_NO_DEADLINE ||
-            &b->ports[f->port] != p)
+    for (size_t i = 0; i < p->npend; i++) {
+        struct pend_fb *f = &p->pend[i];
+        if (!f->used || f->token != ev->token || f->retry_at != SAMI_NO_DEADLINE)
             continue;
         if (ev->code == 0 || f->tries >= b->cfg.fb_resend) {
             if (ev->code != 0)
@@ -333,7 +370,7 @@ static void vdp_event(void *ctx, sami_usec_t now, const struct sami_vdp_bridge_e
             /* Resent from the run loop, not from inside the VDP engine. */
             f->tries++;
             f->token = 0;
-            f->retry_at = b->now;
+            pend_wait(b, p, f, b->now);
         }
         return;
     }
@@ -711,8 +748,12 @@ static int engines_start(struct bnode *b)
             return p->xid;
     }
     b->xq_head = b->xq_len = 0;
-    for (size_t i = 0; i < b->npend; i++)
-        b->pend[i].used = 0;
+    for (size_t pi = 0; pi < b->nports; pi++) {
+        for (size_t i = 0; i < b->ports[pi].npend; i++)
+            b->ports[pi].pend[i].used = 0;
+        b->ports[pi].pend_due = SAMI_NO_DEADLINE;
+    }
+    b->pend_due = SAMI_NO_DEADLINE;
     b->riding = -1;
     b->ride_ok = 0;
     b->expire_at = 0;
@@ -844,6 +885,7 @@ void node_bridge_destroy(struct sami_node *n)
     for (size_t i = 0; b->ports && i < b->nports; i++) {
         free(b->ports[i].vsis);
         free(b->ports[i].slots);
+        free(b->ports[i].pend);
     }
     for (size_t i = 0; b->peers && i < b->npeers; i++) {
         free(b->peers[i].txq);
@@ -855,7 +897,6 @@ void node_bridge_destroy(struct sami_node *n)
     free(b->lpeers);
     free(b->migtab);
     free(b->xq);
-    free(b->pend);
     free(b);
 }
 
@@ -977,10 +1018,7 @@ sami_usec_t node_bridge_next_deadline(const struct sami_node *n)
         d = dmin(d, sami_vdp_bridge_next_deadline(&b->ports[i].vdp));
     d = dmin(d, sami_mig_bridge_next_deadline(&b->mig));
     d = dmin(d, sami_xfer_engine_next_deadline(b->xe));
-    for (size_t i = 0; i < b->npend; i++)
-        if (b->pend[i].used)
-            d = dmin(d, b->pend[i].retry_at);
-    return d;
+    return dmin(d, b->pend_due);
 }
 
 void node_bridge_run(struct sami_node *n, sami_usec_t now)

@@ -74,6 +74,8 @@ static void sync_dl(struct sami_mig_bridge *br, const struct sami_mig_bridge_rec
 
 static void set_state(struct sami_mig_bridge *br, struct sami_mig_bridge_rec *r, int state)
 {
+    if (r->state != (uint8_t)state)
+        br->counters.state_changes++;
     r->state = (uint8_t)state;
     sync_dl(br, r);
 }

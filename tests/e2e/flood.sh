@@ -245,6 +245,16 @@ for m in "${MODES[@]}"; do
     inst=$(cget "$after" '.transfer.installs')
     recs=$(cget "$after" '.store.records')
     staged=$(cget "$after" '.store.staged')
+    # feedback samid keeps for a resend is bounded per port (64); what the
+    # flood makes beyond that is counted, not kept
+    pf0=$(cget "$before" .node.fb_pend_full) pf1=$(cget "$after" .node.fb_pend_full)
+    if [ "$m" = notify ]; then
+        # the flooder acks nothing: every ROLLBACK waits for ECP to give up
+        check "[$m] port A's feedback awaiting a resend stayed bounded (node.fb_pend_full $pf0 -> $pf1)" \
+            test "$pf1" -gt "$pf0"
+    else
+        echo "    [$m] final feedback not tracked for resend (node.fb_pend_full): $pf0 -> $pf1"
+    fi
     check "[$m] nothing installed or stored (installs $inst, records $recs, staged $staged)" \
         test "$inst" = 0 -a "$recs" = 0 -a "$staged" = 0
     # port B holds only the station's VSIs

@@ -287,6 +287,7 @@ static const struct cdesc CD[] = {
     CN(xfer_event_drops, I, "a transfer event the migration engine did not take"),
     CN(op_errors, W, "a migration engine operation failed"),
     CN(fb_tx_fail, W, "feedback to the hypervisor could not be sent"),
+    CN(fb_pend_full, W, "final feedback not tracked for resend: the port has 64 waiting"),
     CX(bad_length, W, "bad length or framing"),
     CX(unknown_peer, W, "sender is not a configured peer"),
     CX(no_key, W, "key id unknown or not valid now"),
@@ -439,8 +440,14 @@ static int terminal(uint8_t st)
 static void watch_migrations(void)
 {
     static struct sami_mig_bridge_info info[1024];
-    size_t n = sami_mig_bridge_list(sami_node_bridge_mig(D->node), info,
-                                    sizeof info / sizeof info[0]);
+    static uint64_t changes = UINT64_MAX;
+    const struct sami_mig_bridge *mb = sami_node_bridge_mig(D->node);
+    /* called after every frame: look at the table only when a record
+     * changed state (a flood of refused notifications changes none) */
+    if (!mb || mb->counters.state_changes == changes)
+        return;
+    changes = mb->counters.state_changes;
+    size_t n = sami_mig_bridge_list(mb, info, sizeof info / sizeof info[0]);
     if (n > sizeof info / sizeof info[0])
         n = sizeof info / sizeof info[0];
     struct migseen *ns = n ? calloc(n, sizeof *ns) : NULL;

@@ -639,6 +639,7 @@ static void show_counters(struct jw *w)
     jw_obj(w);
     JC(n, rx_frames); JC(n, rx_ignored); JC(n, stream_errors); JC(n, notif_rx);
     JC(n, fb_tx_riding); JC(n, fb_tx_standalone); JC(n, fb_tx_resent); JC(n, fb_tx_fail);
+    JC(n, fb_pend_full);
     JC(n, org_bad); JC(n, org_foreign); JC(n, xfer_events); JC(n, xfer_event_drops);
     JC(n, op_errors); JC(n, restarts);
     jw_end_obj(w);

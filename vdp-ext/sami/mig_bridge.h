@@ -184,6 +184,8 @@ struct sami_mig_bridge_counters {
     uint64_t timeouts[SAMI_MIG_BRIDGE_STATE_COUNT]; /* deadline missed, by state */
     uint64_t refused_port_limit; /* max_per_port reached on the port: ROLLBACK LIMIT */
     uint64_t reclaimed;          /* table full: a lingering finished record reused */
+    uint64_t state_changes;      /* any record changed state (created and freed too):
+                                    a host that watches the table looks again only then */
 };
 
 struct sami_mig_bridge {
