@@ -225,7 +225,9 @@ static int feedback_standalone(struct bnode *b, size_t pi, const uint8_t *tlv, s
     struct bport *port = &b->ports[pi];
     struct pend_fb *p = pend_new(port);
     if (!p) {
-        /* the PDU (if it went) is not resent should ECP give up on it */
+        /* the port has PEND_PER_PORT waiting: this one is not resent should
+         * ECP give up on it, or (queue full) not sent at all; a hypervisor
+         * still waiting for it asks again (mig_hv re-asks) */
         b->base.c.fb_pend_full++;
         return rc == 0 ? 0 : SAMI_ERR_LIMIT;
     }

@@ -5,7 +5,9 @@
  *    flight: forged MAC, replayed captures of an earlier migration, wrong
  *    key id / key bytes, validly signed but unsolicited transfers;
  *  - 1,000 migrations at once between 4 bridges;
- *  - BR-D dying mid pre-copy, mid commit, and between commit and activate.
+ *  - BR-D dying mid pre-copy, mid commit, and between commit and activate;
+ *  - a hypervisor port flooding notifications and acknowledging nothing,
+ *    next to a quiet port whose feedback must still be resent.
  *
  * Every check is exact: counters move by exactly what each attack should
  * cost, records are counted per VM and per DI type. */
@@ -23,8 +25,11 @@
 #include <time.h>
 
 #include "sami/di.h"
+#include "sami/ecp.h"
 #include "sami/node.h"
+#include "sami/samitlv.h"
 #include "sami/sim.h"
+#include "sami/vdp.h"
 #include "sami/xfer_l2.h"
 
 #define HV_PORT 0
@@ -1102,6 +1107,142 @@ static void test_kill_after_commit(void **state)
     world_free();
 }
 
+/* ---- a notification flood on one port, wired directly (no simulator) ---- */
+
+#define FL_PORT 1 /* floods, acks nothing */
+#define QT_PORT 2 /* one notification; its feedback's PDUs are never acked */
+
+static struct {
+    unsigned req[3];  /* ECP requests (data PDUs) the bridge sent per port */
+} FL;
+
+static void fl_tx(void *ctx, int port, const uint8_t *frame, size_t len)
+{
+    (void)ctx;
+    struct sami_ecp e;
+    if (len < ETH_HLEN + SAMI_ECP_HDR_LEN || frame[12] != 0x89 || frame[13] != 0x40)
+        return;
+    if (sami_ecp_decode(frame + ETH_HLEN, len - ETH_HLEN, &e, NULL) == 0 &&
+        e.hdr.op == SAMI_ECP_OP_REQUEST && port >= 0 && port < 3)
+        FL.req[port]++;
+}
+
+/* A standalone PREPARE from the destination's hypervisor for migration k,
+ * naming an origin bridge this bridge has no peer for: answered ROLLBACK
+ * (final), in a PDU of its own. */
+static size_t fl_frame(uint8_t *f, const struct sami_bridge_ref *self, uint8_t station,
+                       uint64_t k, uint16_t seq)
+{
+    struct sami_notif n;
+    memset(&n, 0, sizeof n);
+    n.version = 1;
+    n.time_point = SAMI_TP_PREPARE;
+    n.migration_id = 0x5a4d200000000000ull + k;
+    n.di_types = SAMI_DI_ALL_TYPES;
+    n.vm.type_id = 1;
+    n.vm.type_version = 1;
+    n.vm.id_format = SAMI_VDP_VSIID_UUID;
+    n.vm.id[0] = station;
+    n.vm.id[8] = (uint8_t)(k >> 8);
+    n.vm.id[15] = (uint8_t)k;
+    n.n_macs = 1;
+    n.macs[0].mac[0] = 0x52;
+    n.macs[0].mac[4] = station;
+    n.macs[0].mac[5] = (uint8_t)k;
+    n.macs[0].word = 100;
+    n.flags = SAMI_SAMITLV_FLAG_FEEDBACK_WANTED;
+    n.orig_bridge = *self;
+    n.orig_bridge.chassis_id[5] ^= 0x5a; /* nobody this bridge knows */
+    n.dest_bridge = *self;
+    uint8_t val[SAMI_SAMITLV_MAX_VALUE];
+    size_t vlen = 0;
+    assert_int_equal(sami_samitlv_notif_encode(&n, NULL, val, sizeof val, &vlen), 0);
+    static const uint8_t dst[6] = {0x01, 0x80, 0xc2, 0x00, 0x00, 0x00};
+    memcpy(f, dst, 6);
+    const uint8_t src[6] = {0x02, 0, 0, 0, 0x48, station};
+    memcpy(f + 6, src, 6);
+    f[12] = 0x89, f[13] = 0x40;
+    struct sami_ecp_hdr h = {SAMI_ECP_VERSION, SAMI_ECP_OP_REQUEST, SAMI_ECP_SUBTYPE_VDP, seq};
+    size_t hl = 0;
+    assert_int_equal(sami_ecp_encode_hdr(&h, f + ETH_HLEN, SAMI_ECP_HDR_LEN, &hl), 0);
+    struct sami_vdp_builder b;
+    sami_vdp_builder_init(&b, f + ETH_HLEN + hl, 1500 - hl);
+    struct sami_vdp_mgrid m;
+    memset(&m, 0, sizeof m);
+    memcpy(m.id, "flood", 5);
+    sami_vdp_add_mgrid(&b, &m);
+    sami_vdp_add_raw(&b, SAMI_VDP_TLV_ORG, val, vlen);
+    size_t len = 0;
+    assert_int_equal(sami_vdp_finish(&b, &len), 0);
+    return ETH_HLEN + hl + len;
+}
+
+static void test_feedback_flood_bounded_per_port(void **state)
+{
+    (void)state;
+    memset(&FL, 0, sizeof FL);
+    struct sami_node_bridge_cfg c;
+    sami_node_bridge_cfg_default(&c);
+    c.name = "br";
+    const uint8_t mac[6] = {0x02, 0, 0, 0, 0xb0, 1};
+    c.local.chassis_id_subtype = 4;
+    c.local.chassis_id_len = 6;
+    memcpy(c.local.chassis_id, mac, 6);
+    c.local.port_id_subtype = 7;
+    c.local.port_id_len = 1;
+    c.local.port_id[0] = '-';
+    c.xfer_id.priority = 0x8000;
+    memcpy(c.xfer_id.mac, mac, 6);
+    struct sami_node_downlink dl[2] = {{FL_PORT, {0x02, 0, 0, 1, 0xb0, 1}},
+                                       {QT_PORT, {0x02, 0, 0, 1, 0xb0, 2}}};
+    c.downlinks = dl;
+    c.n_downlinks = 2;
+    c.keyring.keys[0].id = 1;
+    c.keyring.keys[0].len = 32;
+    c.tx = fl_tx;
+    struct sami_node *br = NULL;
+    assert_int_equal(sami_node_bridge_create(&c, &br), 0);
+    const struct sami_node_counters *nc = sami_node_counters(br);
+
+    sami_usec_t now = SAMI_SEC(1);
+    uint8_t f[1600];
+    /* the quiet port's one notification first: its ROLLBACK waits for an ack */
+    size_t len = fl_frame(f, &c.local, 2, 0, 1);
+    sami_node_rx(br, now, QT_PORT, f, len);
+    unsigned qt_first = FL.req[QT_PORT];
+    assert_int_equal(qt_first, 1);
+    /* 300 on the flooding port at once: beyond its ECP queue the ROLLBACKs
+     * wait in the node for a retry, 64 at most; the rest are counted */
+    for (unsigned k = 1; k <= 300; k++) {
+        len = fl_frame(f, &c.local, 1, k, (uint16_t)k);
+        sami_node_rx(br, now, FL_PORT, f, len);
+    }
+    assert_true(nc->fb_pend_full > 0);
+    uint64_t full = nc->fb_pend_full;
+    /* nobody acks: run the node on its own deadlines for a minute */
+    sami_node_run(br, now);
+    for (int i = 0; i < 1000000; i++) {
+        sami_usec_t d = sami_node_next_deadline(br);
+        if (d == SAMI_NO_DEADLINE || d > SAMI_SEC(61))
+            break;
+        assert_true(d >= now); /* O(1) deadline, never in the past after a run */
+        now = d;
+        sami_node_run(br, now);
+    }
+    /* the quiet port's feedback was sent again when ECP gave up on it, as
+     * often as the node promises (fb_resend), each time with ECP's retries:
+     * the flood on the other port took nothing from it */
+    const struct sami_vdp_bridge *vq = sami_node_bridge_vdp(br, QT_PORT);
+    unsigned per_pdu = 1u + vq->ecp.cfg.r; /* ECP: first send and R retries */
+    fprintf(stderr, "quiet port: %u requests (R %u); flood port: %u; resent %llu, "
+            "not tracked %llu\n", FL.req[QT_PORT], vq->ecp.cfg.r, FL.req[FL_PORT],
+            (unsigned long long)nc->fb_tx_resent, (unsigned long long)nc->fb_pend_full);
+    assert_int_equal(FL.req[QT_PORT], (1u + 3u /* fb_resend default */) * per_pdu);
+    assert_true(nc->fb_tx_resent > 0);
+    assert_true(nc->fb_pend_full >= full);
+    sami_node_destroy(br);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1110,6 +1251,7 @@ int main(void)
         cmocka_unit_test(test_kill_mid_precopy),
         cmocka_unit_test(test_kill_mid_commit),
         cmocka_unit_test(test_kill_after_commit),
+        cmocka_unit_test(test_feedback_flood_bounded_per_port),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

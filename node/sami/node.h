@@ -112,8 +112,9 @@ struct sami_node_counters {
     uint64_t fb_tx_standalone;  /* bridge: feedback in a standalone PDU */
     uint64_t fb_tx_resent;      /* bridge: final feedback resent after ECP gave up */
     uint64_t fb_tx_fail;
-    uint64_t fb_pend_full;      /* bridge: final feedback not tracked for resend (the
-                                 * port already has 64 waiting: a flood) */
+    uint64_t fb_pend_full;      /* bridge: final feedback neither queued nor kept for a
+                                 * (re)send: its port already has 64 waiting (a
+                                 * flood); a hypervisor that still waits asks again */
     uint64_t org_bad;           /* sami org TLVs that did not decode */
     uint64_t org_foreign;       /* org TLVs of another OUI or subtype: ignored */
     uint64_t xfer_events;       /* bridge: transfer events forwarded to mig_bridge */

@@ -249,7 +249,8 @@ for m in "${MODES[@]}"; do
     # flood makes beyond that is counted, not kept
     pf0=$(cget "$before" .node.fb_pend_full) pf1=$(cget "$after" .node.fb_pend_full)
     if [ "$m" = notify ]; then
-        # the flooder acks nothing: every ROLLBACK waits for ECP to give up
+        # the flooder acks nothing: its ROLLBACKs fill port A's queue and the
+        # 64 kept for a resend; the rest are counted and dropped
         check "[$m] port A's feedback awaiting a resend stayed bounded (node.fb_pend_full $pf0 -> $pf1)" \
             test "$pf1" -gt "$pf0"
     else

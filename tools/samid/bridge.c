@@ -287,7 +287,7 @@ static const struct cdesc CD[] = {
     CN(xfer_event_drops, I, "a transfer event the migration engine did not take"),
     CN(op_errors, W, "a migration engine operation failed"),
     CN(fb_tx_fail, W, "feedback to the hypervisor could not be sent"),
-    CN(fb_pend_full, W, "final feedback not tracked for resend: the port has 64 waiting"),
+    CN(fb_pend_full, W, "feedback to the hypervisor dropped: its port has 64 waiting (a flood?)"),
     CX(bad_length, W, "bad length or framing"),
     CX(unknown_peer, W, "sender is not a configured peer"),
     CX(no_key, W, "key id unknown or not valid now"),
