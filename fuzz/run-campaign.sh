@@ -12,6 +12,7 @@
 #     --time S          stop each harness after S seconds instead (or as well:
 #                       whichever comes first when both are given)
 #     --nice N          run the fuzzer under nice -n N (default 10)
+#     --jobs N          run up to N harnesses at once (default 1; one core each)
 #     --work DIR        work corpora, logs and findings (default build-fuzz/campaign)
 #     --seed N          libFuzzer -seed (default 0 = random)
 #     --llvm-cov DIR    also measure source line coverage of the final corpus with
@@ -36,6 +37,7 @@ work=""
 seed=0
 covdir=""
 update=0
+jobs=1
 harnesses=()
 
 while [ $# -gt 0 ]; do
@@ -49,7 +51,8 @@ while [ $# -gt 0 ]; do
     --seed) seed=$2; shift ;;
     --llvm-cov) covdir=$2; shift ;;
     --update-doc) update=1 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    --jobs) jobs=$2; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     -*) echo "run-campaign.sh: unknown option $1" >&2; exit 2 ;;
     *) harnesses+=("$1") ;;
     esac
@@ -114,13 +117,14 @@ line_cov() {
     awk '/^TOTAL/ {printf "%s lines, %s branches", $(NF-3), $NF}' "$prof/report.txt"
 }
 
-for h in "${harnesses[@]}"; do
-    exe=$bin/fuzz_$h
+run_one() {
+    local h=$1
+    local exe=$bin/fuzz_$h
     if [ ! -x "$exe" ] && [ "$h" = samid_config ]; then
         echo "skip $h: not built (libconfuse not found at configure time)"
-        continue
+        return 0
     fi
-    [ -x "$exe" ] || { echo "run-campaign.sh: $exe missing (--build?)" >&2; exit 2; }
+    local corpus findings log limit start status end elapsed execs rate last cov ft corp nfind what lc
     corpus=$work/corpus/$h
     findings=$work/findings/$h
     mkdir -p "$corpus" "$findings"
@@ -155,7 +159,25 @@ for h in "${harnesses[@]}"; do
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$h" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
         "${ft:-?}" "${corp:-?}" "$elapsed" "$what" "$lc" >>"$results"
     echo "$h: ${execs:-?} execs in ${elapsed}s (${rate:-?}/s), cov ${cov:-?} ft ${ft:-?}, corpus ${corp:-?}, line cov ${lc}, findings: $what"
+}
+
+if [ -n "$covdir" ] && [ "$jobs" -gt 1 ]; then
+    echo "run-campaign.sh: --llvm-cov builds into one tree: running one harness at a time" >&2
+    jobs=1
+fi
+for h in "${harnesses[@]}"; do
+    if [ ! -x "$bin/fuzz_$h" ] && [ "$h" != samid_config ]; then
+        echo "run-campaign.sh: $bin/fuzz_$h missing (--build?)" >&2
+        exit 2
+    fi
 done
+# One harness per job (a job is one fuzzer process: one core); results.tsv
+# gets one line per harness, written whole.
+for h in "${harnesses[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+    run_one "$h" &
+done
+wait
 
 # Markdown table: the latest row per harness, in the usual order.
 table() {
