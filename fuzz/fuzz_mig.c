@@ -32,8 +32,9 @@
  * (any of the nine, or an invalid one) with results; time steps; a peer
  * bridge the configuration does not know (resolve_peer fails).
  * Invariants: PROCEED is sent only for a local move or after the harness
- * delivered the install confirmation (RESULT_OK at the origin, ACTIVATED at
- * the destination) for that migration; freeze and unfreeze alternate per
+ * delivered the install confirmation (RESULT_OK at the origin; INSTALLED or
+ * ACTIVATED at the destination: a PROCEED refusing ABORTED after RESUMED
+ * comes between the two) for that migration; freeze and unfreeze alternate per
  * migration (never two freezes, never an unfreeze without one); every
  * feedback encodes and decodes back (samitlv) and is for a migration a
  * notification named; records in use never above the table; the next
@@ -412,7 +413,7 @@ static struct {
     sami_usec_t hint_max;
     struct {
         int named;    /* some notification named this migration */
-        int confirm;  /* RESULT_OK or ACTIVATED accepted */
+        int confirm;  /* RESULT_OK, INSTALLED or ACTIVATED accepted */
         int frozen;
     } m[NMIG];
 } G;
@@ -644,7 +645,8 @@ static void run_bridge(struct fz_in *in)
              * (the PROCEED it unlocks goes out during the call); an event
              * the engine refuses confirms nothing */
             int had = G.m[k].confirm;
-            if (ev == SAMI_MIG_XFER_RESULT_OK || ev == SAMI_MIG_XFER_ACTIVATED)
+            if (ev == SAMI_MIG_XFER_RESULT_OK || ev == SAMI_MIG_XFER_INSTALLED ||
+                ev == SAMI_MIG_XFER_ACTIVATED)
                 G.m[k].confirm = 1;
             int rc = sami_mig_bridge_xfer_event(&G.br, NOW, mig_id((unsigned)k), ev,
                                                 (a & 0x80) ? NULL : &info);
