@@ -298,19 +298,29 @@ if poll 100 0.05 grep -q "asking the bridge for its LLDP view" "$W/stall.err"; t
 else
     fail "stall: the station did not reach its third attempt: $(tr '\n' ';' <"$W/stall.err")"
 fi
+# Each attempt sends its PDU 1 + R times (ECP retries); all 2 (1 + R) of
+# the first two attempts carry one number: once samid runs again it
+# delivers one and counts 2 (1 + R) - 1 duplicates (with a new number for
+# the second attempt it would count 2 R), long before the third attempt's
+# PDU goes (after LLDP settles, 1.5 s). Later retransmissions of that PDU
+# by a station waiting on a loaded samid may add duplicates: so the count
+# is read as soon as it is reached, within a second.
+r=$(sed -n 's/.*negotiated R \([0-9]*\).*/\1/p' "$W/stall.err" | head -1)
+want_dup=$((dup0 + 2 * (1 + ${r:-3}) - 1))
+dups_reached() { [ "$(cget "$(counters)" '.downlinks[1].ecp.duplicates')" -ge "$want_dup" ]; }
 kill -CONT "$SAMID_PID"
+t0=$(date +%s%N)
+poll 40 0.025 dups_reached
+got=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+dup1=$(cget "$(counters)" '.downlinks[1].ecp.duplicates')
+check "stall: samid took the resend as duplicates of the first (R ${r:-?}: $dup0 -> $dup1 in $ms ms, want +$((want_dup - dup0)) within 1 s)" \
+    test "$got" = 0 -a "$ms" -lt 1000
 wait "$NPID"
 rc=$?
 att=$(jq -r '.attempts // 0' "$W/stall.out" 2>/dev/null)
 check "stall: PREPARE acknowledged after samid resumed (exit $rc, attempts $att)" \
     test "$rc" = 0 -a "$att" = 3
-# each attempt sends its PDU 1 + R times (ECP retries); all 2 (1 + R) of
-# the first two attempts carry one number: delivered once, the rest
-# duplicates (with a new number for the second attempt: 2 R)
-r=$(jq -r '.negotiated.r // 0' "$W/stall.out" 2>/dev/null)
-dup1=$(cget "$(counters)" '.downlinks[1].ecp.duplicates')
-check "stall: samid took the resend as duplicates of the first (R $r, duplicates $dup0 -> $dup1)" \
-    test "$dup1" = $((dup0 + 2 * (1 + r) - 1))
 nm=$(ctl --json show migrations | jq -r --arg m "$(printf '%#x' $MST)" \
     '[.migrations[] | select(.id == $m)] | length')
 check "stall: one migration staged for it ($nm)" test "$nm" = 1
