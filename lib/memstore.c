@@ -272,6 +272,7 @@ struct mmig {
     uint8_t pending; /* destination: committed */
     int poison;      /* destination: error that made the staged set incomplete */
     uint32_t max_records;
+    uint32_t replace_types; /* destination: types the commit carries in full */
 };
 
 struct sami_memstore {
@@ -1486,7 +1487,7 @@ static void ms_source_end(void *ctx, uint64_t mid)
 /* ---- destination side ---- */
 
 static int ms_stage_begin(void *ctx, uint64_t mid, const struct sami_vm_id *id,
-                          const struct sami_store_limits *limits)
+                          const struct sami_store_stage_params *params)
 {
     struct sami_memstore *ms = ctx;
     if (!ms || !id)
@@ -1505,7 +1506,8 @@ static int ms_stage_begin(void *ctx, uint64_t mid, const struct sami_vm_id *id,
     }
     m->vm = vm;
     m->set.hid = vm->set.id; /* staged records hash as the VM's: commit moves, no re-hash */
-    m->max_records = limits ? limits->max_records : 0;
+    m->max_records = params ? params->max_records : 0;
+    m->replace_types = params ? params->replace_types & SAMI_DI_ALL_TYPES : 0;
     vm->dest = m;
     mig_link(ms, m);
     return 0;
@@ -1752,6 +1754,25 @@ static int ms_stage_commit(void *ctx, uint64_t mid, uint32_t elapsed_ms, sami_us
         count_add(ms, vm, type, 1);
         ms->nstaged--;
         idx = next;
+    }
+    /* The commit is everything of replace_types: what the VM still holds of
+     * them from before (an earlier stay here, whose source went on changing
+     * the records) goes aside with the replaced ones, for discard. */
+    if (lookup && m->replace_types) {
+        idx = vm->set.head;
+        while (idx != NIL) {
+            struct ent *e = E(ms, idx);
+            uint32_t next = e->next;
+            unsigned type = e->tf & EF_TYPE;
+            if (!(e->tf & (EF_PENDING | EF_TOMB)) &&
+                (m->replace_types & SAMI_DI_TYPE_BIT(type))) {
+                l_del(ms, &vm->set, idx);
+                count_add(ms, vm, type, -1);
+                l_add(ms, &m->set, idx);
+                ms->nsaved++;
+            }
+            idx = next;
+        }
     }
     vm->gen = g;
     return 0;

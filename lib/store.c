@@ -46,9 +46,10 @@ void sami_store_source_end(const struct sami_store *s, uint64_t migration_id)
 }
 
 int sami_store_stage_begin(const struct sami_store *s, uint64_t migration_id,
-                           const struct sami_vm_id *vm, const struct sami_store_limits *limits)
+                           const struct sami_vm_id *vm,
+                           const struct sami_store_stage_params *params)
 {
-    return STORE_OP(s, stage_begin) ? s->ops->stage_begin(s->ctx, migration_id, vm, limits)
+    return STORE_OP(s, stage_begin) ? s->ops->stage_begin(s->ctx, migration_id, vm, params)
                                     : SAMI_ERR_UNSUPPORTED;
 }
 

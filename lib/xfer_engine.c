@@ -1244,7 +1244,14 @@ static void dst_batch(struct sami_xfer_engine *e, sami_usec_t now, int pid,
             m->rx_total = 0;
             memset(m->rx_type, 0, sizeof m->rx_type);
         }
-        struct sami_store_limits sl = {e->cfg.limits.max_records_per_migration};
+        /* The COMMIT will be everything of the types the source exports (ours
+         * and its, that the migration wants): at install, whatever the VM
+         * still holds here of those types (an earlier stay) must go. */
+        const struct xpeer *sp = &e->peers[pid];
+        struct sami_store_stage_params sl = {
+            e->cfg.limits.max_records_per_migration,
+            m->want & e->cfg.di_types & (sp->caps.di_types ? sp->caps.di_types : SAMI_DI_ALL_TYPES),
+        };
         m->peer = pid;
         int rc = sami_store_stage_begin(&e->cfg.store, m->id, &m->vm, &sl);
         if (rc) {

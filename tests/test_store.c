@@ -727,6 +727,70 @@ static void test_discard_after_commit(void **state)
     bag_clear(&other);
 }
 
+/* replace_types: the commit is the VM's whole set of those types, so what
+ * the VM still holds of them from an earlier stay goes (kept aside: discard
+ * puts it back exactly); records of other types and other VMs stay. */
+static void test_commit_replaces_types(void **state)
+{
+    struct fx *f = *state;
+    struct sami_vm_id a = vm_of(1), b = vm_of(2);
+    struct sami_di_record replaced = rec_of(SAMI_DI_DHCP, 2, 40000);
+    replaced.u.dhcp.mac[5] = 0x11;
+    struct sami_di_record gone = rec_of(SAMI_DI_DHCP, 7, 40000);    /* not staged */
+    struct sami_di_record gone_fw = rec_of(SAMI_DI_FIREWALL, 1, 40000);
+    struct sami_di_record kept = rec_of(SAMI_DI_IGMP, 1, 40000);    /* type not replaced */
+    struct sami_di_record elsewhere = rec_of(SAMI_DI_DHCP, 7, 50000); /* VM b */
+    assert_int_equal(sami_store_put(&f->s, &a, &replaced, 0), 0);
+    assert_int_equal(sami_store_put(&f->s, &a, &gone, 0), 0);
+    assert_int_equal(sami_store_put(&f->s, &a, &gone_fw, 0), 0);
+    assert_int_equal(sami_store_put(&f->s, &a, &kept, 0), 0);
+    assert_int_equal(sami_store_put(&f->s, &b, &elsewhere, 0), 0);
+    struct bag before = {0}, mid = {0}, after = {0};
+    sami_usec_t t = SAMI_SEC(2);
+    foreach_all(&f->s, &a, t, &before);
+    struct sami_store_stage_params p = {
+        0, SAMI_DI_TYPE_BIT(SAMI_DI_DHCP) | SAMI_DI_TYPE_BIT(SAMI_DI_FIREWALL)};
+    struct sami_memstore_stats st;
+
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(sami_store_stage_begin(&f->s, 5, &a, &p), 0);
+        stage_three(f, 5, SAMI_SEC(1));
+        assert_int_equal(sami_store_stage_commit(&f->s, 5, 0, SAMI_SEC(1)), 0);
+        uint32_t per[SAMI_STORE_COUNTS];
+        assert_int_equal(sami_store_count(&f->s, &a, per), 4);
+        assert_int_equal(per[SAMI_DI_DHCP], 3);
+        assert_int_equal(per[SAMI_DI_FIREWALL], 0);
+        assert_int_equal(per[SAMI_DI_IGMP], 1);
+        foreach_all(&f->s, &a, t, &mid);
+        assert_null(bag_find(&mid, &gone));
+        assert_null(bag_find(&mid, &gone_fw));
+        assert_non_null(bag_find(&mid, &kept));
+        const struct sami_di_record *o = bag_find(&mid, &replaced);
+        assert_non_null(o);
+        assert_int_equal(o->u.dhcp.mac[5], 0);
+        sami_memstore_stats(f->ms, &st);
+        assert_int_equal(st.saved, 3);
+        if (round == 0) {
+            /* rolled back: exactly what was there, times included */
+            assert_int_equal(sami_store_discard(&f->s, 5), 0);
+            foreach_all(&f->s, &a, t, &after);
+            assert_true(bag_same(&before, &after));
+        } else {
+            assert_int_equal(sami_store_activate(&f->s, 5, SAMI_SEC(1)), 0);
+            foreach_all(&f->s, &a, t, &after);
+            assert_true(bag_same(&mid, &after));
+        }
+        sami_memstore_stats(f->ms, &st);
+        assert_int_equal(st.saved, 0);
+    }
+    assert_int_equal(count_of(&f->s, &b), 1);
+    struct sami_di_record out;
+    assert_int_equal(sami_store_get(&f->s, &b, &elsewhere, 0, &out), 0);
+    bag_clear(&before);
+    bag_clear(&mid);
+    bag_clear(&after);
+}
+
 static void test_discard_unknown_vm_forgotten(void **state)
 {
     struct fx *f = *state;
@@ -764,7 +828,7 @@ static void test_commit_atomic_on_limit(void **state)
     struct bag before = {0}, after = {0};
     foreach_all(&f->s, &a, 0, &before);
 
-    struct sami_store_limits lim = {3};
+    struct sami_store_stage_params lim = {3, 0};
     assert_int_equal(sami_store_stage_begin(&f->s, 5, &a, &lim), 0);
     for (uint32_t i = 1; i <= 3; i++) {
         struct sami_di_record r = rec_of(SAMI_DI_FIREWALL, i, 60000);
@@ -1444,6 +1508,7 @@ int main(void)
         T(test_commit_rebases),
         T(test_discard_before_commit),
         T(test_discard_after_commit),
+        T(test_commit_replaces_types),
         T(test_discard_unknown_vm_forgotten),
         T(test_empty_commit),
         T(test_commit_atomic_on_limit),

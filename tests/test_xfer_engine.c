@@ -717,6 +717,53 @@ static void test_di_types_disagreement_fails_closed(void **state)
     assert_int_equal(vm_count(0, &vm, NULL), 8);
 }
 
+/* The destination still holds records of the VM from an earlier stay (its
+ * source then never purged, or they were learned here): the COMMIT is
+ * everything of the types moved, so the install drops the leftovers of
+ * those types and keeps the other types; abort puts all of it back. */
+static void test_install_replaces_leftovers(void **state)
+{
+    NEED_HMAC();
+    (void)state;
+    setup_nodes(NULL, NULL);
+    struct sami_vm_id vm = mkvm(43);
+    populate(0, &vm, 4, 0, 0, 3, 0);
+    put(1, &vm, rec_dhcp(0, 1000)); /* same key as the source's, older */
+    put(1, &vm, rec_dhcp(50, 1000)); /* the source no longer has it */
+    put(1, &vm, rec_acl(40));
+    put(1, &vm, rec_fw(7)); /* types the migration does not move */
+    put(1, &vm, rec_nd(5));
+    precopy_and_commit_types(&vm, WANT_DHCP_ACL, WANT_DHCP_ACL);
+    const struct sami_xfer_event *in = find_ev(1, SAMI_XFER_EV_INSTALLED, MIG);
+    assert_non_null(in);
+    assert_int_equal(in->counts[SAMI_DI_DHCP], 4);
+    assert_int_equal(in->counts[SAMI_DI_ACL], 3);
+    uint32_t per[SAMI_STORE_COUNTS];
+    assert_int_equal(vm_count(1, &vm, per), 9);
+    assert_int_equal(per[SAMI_DI_DHCP], 4);
+    assert_int_equal(per[SAMI_DI_ACL], 3);
+    assert_int_equal(per[SAMI_DI_FIREWALL], 1);
+    assert_int_equal(per[SAMI_DI_ND], 1);
+    struct sami_di_record k = rec_dhcp(50, 0), o;
+    assert_int_equal(sami_store_get(&T.n[1].st, &vm, &k, T.now, &o), SAMI_ERR_NOTFOUND);
+    k = rec_acl(40);
+    assert_int_equal(sami_store_get(&T.n[1].st, &vm, &k, T.now, &o), SAMI_ERR_NOTFOUND);
+    k = rec_dhcp(0, 0);
+    assert_int_equal(sami_store_get(&T.n[1].st, &vm, &k, T.now, &o), 0);
+    assert_true(o.u.dhcp.lease_remaining_ms > 3600000); /* the renewed lease */
+    /* rolled back: the leftovers are back, nothing of the commit stays */
+    assert_int_equal(sami_xfer_engine_abort(T.n[1].eng, T.now, MIG, SAMI_XFER_R_ABORTED), 0);
+    run_for(SAMI_SEC(1));
+    assert_int_equal(vm_count(1, &vm, per), 5);
+    assert_int_equal(per[SAMI_DI_DHCP], 2);
+    assert_int_equal(per[SAMI_DI_ACL], 1);
+    k = rec_dhcp(0, 0);
+    assert_int_equal(sami_store_get(&T.n[1].st, &vm, &k, T.now, &o), 0);
+    assert_true(o.u.dhcp.lease_remaining_ms <= 1000);
+    k = rec_dhcp(50, 0);
+    assert_int_equal(sami_store_get(&T.n[1].st, &vm, &k, T.now, &o), 0);
+}
+
 static void test_empty_vm_and_empty_delta(void **state)
 {
     NEED_HMAC();
@@ -1965,6 +2012,7 @@ int main(void)
         cmocka_unit_test_teardown(test_di_types_selected, teardown),
         cmocka_unit_test_teardown(test_di_types_wanted_but_unsupported, teardown),
         cmocka_unit_test_teardown(test_di_types_disagreement_fails_closed, teardown),
+        cmocka_unit_test_teardown(test_install_replaces_leftovers, teardown),
         cmocka_unit_test_teardown(test_empty_vm_and_empty_delta, teardown),
         cmocka_unit_test_teardown(test_batches_lossy_idempotent, teardown),
         cmocka_unit_test_teardown(test_duplicate_commit_not_reinstalled, teardown),

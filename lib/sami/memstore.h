@@ -44,7 +44,7 @@ struct sami_memstore_stats {
     uint32_t records;    /* live records (all VMs, pending ones included) */
     uint32_t tombstones; /* deletions remembered for source migrations */
     uint32_t staged;     /* records in staging areas */
-    uint32_t saved;      /* records a pending commit replaced */
+    uint32_t saved;      /* records a pending commit replaced or removed */
     uint32_t vms;        /* VM objects */
     uint32_t migrations; /* source + destination migrations */
     uint32_t chunks;     /* 8 KiB record chunks */

@@ -113,9 +113,14 @@ struct sami_store_value {
     uint8_t type; /* DI type */
 };
 
-/* Per-migration limits for a staging area. */
-struct sami_store_limits {
-    uint32_t max_records; /* distinct keys staged at once; 0 = only the global limit */
+/* Parameters of one migration's staging area (stage_begin). */
+struct sami_store_stage_params {
+    uint32_t max_records;   /* distinct keys staged at once; 0 = only the global limit */
+    uint32_t replace_types; /* DI types the commit carries in full (bit t = type t, as
+                               SAMI_DI_TYPE_BIT): the commit is then the VM's whole set of
+                               these types, so its records of them that were not staged
+                               go too (kept aside for discard); 0 = none: the commit
+                               only adds and replaces by key */
 };
 
 /* vm_flags() bits. */
@@ -186,13 +191,13 @@ struct sami_store_ops {
 
     /* ---- destination bridge ---- */
 
-    /* Opens the staging area of migration_id for vm. limits may be NULL
-     * (no per-migration limit). SAMI_ERR_EXISTS if migration_id is already
+    /* Opens the staging area of migration_id for vm. params may be NULL
+     * (no per-migration limit, nothing replaced by type). SAMI_ERR_EXISTS if migration_id is already
      * staging or pending; SAMI_ERR_STATE if another migration is staging or
      * pending for vm, or vm is tracked as a source here; SAMI_ERR_LIMIT /
      * SAMI_ERR_NOMEM. */
     int (*stage_begin)(void *ctx, uint64_t migration_id, const struct sami_vm_id *vm,
-                       const struct sami_store_limits *limits);
+                       const struct sami_store_stage_params *params);
 
     /* Applies one received record to the staging area only (the live
      * records do not change): UPSERT adds or replaces the staged record with
@@ -216,8 +221,10 @@ struct sami_store_ops {
     int (*stage_foreach)(void *ctx, uint64_t migration_id, sami_store_emit_fn emit, void *arg);
 
     /* Installs the staged set, atomically: every staged record replaces the
-     * VM's record with the same key or is added (records of the VM with
-     * other keys stay), or on any error nothing changes. Installed records
+     * VM's record with the same key or is added; the VM's other records of
+     * the params' replace_types are removed (an earlier stay's leftovers:
+     * the commit is everything of those types); its records of other types
+     * stay. On any error nothing changes. Installed records
      * are rebased with sami_di_rebase() by elapsed_ms (the time the transfer
      * took, from the source's snapshot to receipt; SAMI_DI_INFINITE stays)
      * plus the time each record waited since its stage_put. The VM becomes
@@ -234,8 +241,8 @@ struct sami_store_ops {
 
     /* Rolls migration_id back. Before commit: drops the staging area. After
      * commit (before activate): removes exactly the records the commit
-     * installed and puts back exactly the records they replaced (with their
-     * own times); nothing else is touched. The migration is forgotten.
+     * installed and puts back exactly the records it replaced or removed
+     * (with their own times); nothing else is touched. The migration is forgotten.
      * SAMI_ERR_NOTFOUND if unknown (never started, activated, or discarded:
      * safe to call twice). */
     int (*discard)(void *ctx, uint64_t migration_id);
@@ -330,7 +337,8 @@ int sami_store_unfreeze(const struct sami_store *s, uint64_t migration_id);
 int sami_store_purge(const struct sami_store *s, const struct sami_vm_id *vm);
 void sami_store_source_end(const struct sami_store *s, uint64_t migration_id);
 int sami_store_stage_begin(const struct sami_store *s, uint64_t migration_id,
-                           const struct sami_vm_id *vm, const struct sami_store_limits *limits);
+                           const struct sami_vm_id *vm,
+                           const struct sami_store_stage_params *params);
 int sami_store_stage_put(const struct sami_store *s, uint64_t migration_id,
                          const struct sami_di_record *rec, sami_usec_t now);
 int sami_store_stage_foreach(const struct sami_store *s, uint64_t migration_id,

@@ -163,7 +163,7 @@ static void l_source_end(void *c, uint64_t m)
     s.ops->source_end(s.ctx, m);
 }
 static int l_stage_begin(void *c, uint64_t m, const struct sami_vm_id *vm,
-                         const struct sami_store_limits *l)
+                         const struct sami_store_stage_params *l)
 {
     (void)c;
     struct sami_store s = real();
