@@ -192,10 +192,10 @@ struct sami_store_ops {
     /* ---- destination bridge ---- */
 
     /* Opens the staging area of migration_id for vm. params may be NULL
-     * (no per-migration limit, nothing replaced by type). SAMI_ERR_EXISTS if migration_id is already
-     * staging or pending; SAMI_ERR_STATE if another migration is staging or
-     * pending for vm, or vm is tracked as a source here; SAMI_ERR_LIMIT /
-     * SAMI_ERR_NOMEM. */
+     * (no per-migration limit, nothing replaced by type). SAMI_ERR_EXISTS
+     * if migration_id is already staging or pending; SAMI_ERR_STATE if
+     * another migration is staging or pending for vm, or vm is tracked as a
+     * source here; SAMI_ERR_LIMIT / SAMI_ERR_NOMEM. */
     int (*stage_begin)(void *ctx, uint64_t migration_id, const struct sami_vm_id *vm,
                        const struct sami_store_stage_params *params);
 
@@ -242,7 +242,8 @@ struct sami_store_ops {
     /* Rolls migration_id back. Before commit: drops the staging area. After
      * commit (before activate): removes exactly the records the commit
      * installed and puts back exactly the records it replaced or removed
-     * (with their own times); nothing else is touched. The migration is forgotten.
+     * (with their own times); nothing else is touched. The migration is
+     * forgotten.
      * SAMI_ERR_NOTFOUND if unknown (never started, activated, or discarded:
      * safe to call twice). */
     int (*discard)(void *ctx, uint64_t migration_id);
