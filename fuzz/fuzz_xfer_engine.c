@@ -97,6 +97,7 @@ static struct {
     size_t nsnap[NVM];
     int snaps_full[NVM];
     uint32_t want[NVM];    /* DI types of the last pre-copy started */
+    uint32_t bwant[NVM];   /* DI types B's migration mig_of(k) moves (its expect) */
     int a_activated[NVM];  /* A reported ACTIVATED (purged) */
     int b_activated[NVM];  /* activate() at B returned 0 */
     int b_installed[NVM];  /* B reported INSTALLED */
@@ -109,8 +110,12 @@ static struct {
 static struct {
     struct rset shadow;              /* SHADOW[k] as records */
     struct rset snaps[NVM][SNAPMAX]; /* A's records at each commit */
+    uint32_t snap_n[NVM][SNAPMAX][2];  /* of which DHCP, ACL */
     struct rset tmp;
 } R;
+
+/* The two DI types the harness's records have (mk_rec). */
+static const uint8_t FZ_TYPE[2] = {SAMI_DI_DHCP, SAMI_DI_ACL};
 
 static uint64_t mig_of(int k)
 {
@@ -151,6 +156,24 @@ static void get_set(int node, int k, struct rset *s)
 static int set_eq(const struct rset *a, const struct rset *b)
 {
     return a->n == b->n && memcmp(a->e, b->e, a->n * ENC_MAX) == 0;
+}
+
+/* The records of type t in s: one run, since encodings sort by type first. */
+static size_t slice_of(const struct rset *s, uint8_t t, size_t *from)
+{
+    size_t i = 0;
+    while (i < s->n && s->e[i][0] < t)
+        i++;
+    *from = i;
+    while (i < s->n && s->e[i][0] == t)
+        i++;
+    return i - *from;
+}
+
+static int slice_eq(const struct rset *a, const struct rset *b, uint8_t t)
+{
+    size_t fa, fb, na = slice_of(a, t, &fa), nb = slice_of(b, t, &fb);
+    return na == nb && (na == 0 || memcmp(a->e[fa], b->e[fb], na * ENC_MAX) == 0);
 }
 
 /* Record number i of a VM: DHCP (even) or ACL (odd), never expiring; v
@@ -260,14 +283,34 @@ static void on_event(void *ctx, sami_usec_t now, const struct sami_xfer_event *e
     if (k < 0)
         return;
     if (node == 1 && ev->type == SAMI_XFER_EV_INSTALLED) {
-        /* what B says it installed is what it holds, leftovers of an
-         * earlier install included (the commit replaces every type) */
-        uint32_t per[SAMI_STORE_COUNTS];
+        /* What B says it installed is what it holds of the types the
+         * migration moves (its expect's; both engines take every type):
+         * the install replaced whatever B held of them, leftovers of an
+         * earlier install included. Other types: untouched, not counted. */
+        uint32_t per[SAMI_STORE_COUNTS], rep = X.bwant[k], sum = 0;
         memset(per, 0, sizeof per);
         int n = sami_store_count(&X.st[1], &X.vm[k], per);
-        FUZZ_CHECK(n >= 0 && (uint32_t)n == ev->counts[0]);
-        for (unsigned t = 1; t < SAMI_STORE_COUNTS; t++)
-            FUZZ_CHECK(per[t] == ev->counts[t]);
+        FUZZ_CHECK(n >= 0);
+        for (unsigned t = 1; t < SAMI_STORE_COUNTS; t++) {
+            if (rep & SAMI_DI_TYPE_BIT(t))
+                FUZZ_CHECK(per[t] == ev->counts[t]);
+            else
+                FUZZ_CHECK(ev->counts[t] == 0);
+            sum += ev->counts[t];
+        }
+        FUZZ_CHECK(sum == ev->counts[0]);
+        /* and those types come from one commit of A, whole */
+        if (!X.tainted[0] && !X.tainted[1] && !X.snaps_full[k]) {
+            int ok = 0;
+            get_set(1, k, &R.tmp);
+            for (size_t i = 0; i < X.nsnap[k] && !ok; i++) {
+                ok = 1;
+                for (int j = 0; j < 2; j++)
+                    if (rep & SAMI_DI_TYPE_BIT(FZ_TYPE[j]))
+                        ok = ok && slice_eq(&R.tmp, &R.snaps[k][i], FZ_TYPE[j]);
+            }
+            FUZZ_CHECK(ok);
+        }
         X.b_installed[k] = 1;
     }
     if (node == 0 && ev->type == SAMI_XFER_EV_ACTIVATED)
@@ -291,22 +334,31 @@ static void check_state(int full)
         FUZZ_CHECK(d == SAMI_NO_DEADLINE || (d >= X.now && d - X.now <= X.bound));
     }
     for (int k = 0; k < NVM; k++) {
-        /* B: nothing, or exactly one of A's commits */
-        int nb = sami_store_count(&X.st[1], &X.vm[k], NULL);
-        FUZZ_CHECK(nb >= 0);
+        /* B, per DI type: nothing, or exactly that type's records in one of
+         * A's commits (types move whole, each with the migrations that
+         * want it: a migration that moves only DHCP leaves B's ACL entries
+         * of an earlier one alone) */
+        uint32_t per[SAMI_STORE_COUNTS];
+        memset(per, 0, sizeof per);
+        int nb = sami_store_count(&X.st[1], &X.vm[k], per);
+        FUZZ_CHECK(nb >= 0 && (uint32_t)nb == per[FZ_TYPE[0]] + per[FZ_TYPE[1]]);
         if (nb && !X.tainted[1] && !X.tainted[0] && !X.snaps_full[k]) {
-            int ok = 0;
             if (full)
                 get_set(1, k, &R.tmp);
-            for (size_t i = 0; i < X.nsnap[k] && !ok; i++)
-                ok = full ? set_eq(&R.tmp, &R.snaps[k][i]) : (size_t)nb == R.snaps[k][i].n;
-            if (!ok && fz_verbose()) {
-                fprintf(stderr, "vm %d: B holds %d (full %d); snapshots:", k, nb, full);
-                for (size_t i = 0; i < X.nsnap[k]; i++)
-                    fprintf(stderr, " %zu", R.snaps[k][i].n);
-                fprintf(stderr, "\n");
+            for (int j = 0; j < 2; j++) {
+                uint8_t t = FZ_TYPE[j];
+                int ok = per[t] == 0;
+                for (size_t i = 0; i < X.nsnap[k] && !ok; i++)
+                    ok = full ? slice_eq(&R.tmp, &R.snaps[k][i], t) : per[t] == R.snap_n[k][i][j];
+                if (!ok && fz_verbose()) {
+                    fprintf(stderr, "vm %d: B holds %u of type %u (full %d); snapshots:", k,
+                            per[t], t, full);
+                    for (size_t i = 0; i < X.nsnap[k]; i++)
+                        fprintf(stderr, " %u", R.snap_n[k][i][j]);
+                    fprintf(stderr, "\n");
+                }
+                FUZZ_CHECK(ok);
             }
-            FUZZ_CHECK(ok);
         }
         /* A: what the learner put, until A says B took the VM over */
         if (!X.a_activated[k]) {
@@ -472,10 +524,17 @@ static void op_host(struct fz_in *in, uint8_t op)
             X.want[k] = want ? want : SAMI_DI_ALL_TYPES;
         break;
     }
-    case 1:
+    case 1: {
+        uint32_t want = (a & 8) ? fz_u32(in) : 0;
+        int fresh = sami_xfer_engine_state(X.eng[1], mig, SAMI_XFER_ROLE_DEST) == SAMI_XFER_MS_NONE;
         rc = sami_xfer_engine_expect(X.eng[1], X.now, mig, &X.vm[(a & 2) ? 1 - k : k],
-                                     (a & 4) ? X.peer[1] : -1, (a & 8) ? fz_u32(in) : 0, dl(in));
+                                     (a & 4) ? X.peer[1] : -1, want, dl(in));
+        /* a new destination migration moves these types (an existing one
+         * keeps its own) */
+        if (rc == 0 && fresh)
+            X.bwant[k] = (want & SAMI_DI_ALL_TYPES) ? want & SAMI_DI_ALL_TYPES : SAMI_DI_ALL_TYPES;
         break;
+    }
     case 2: {
         /* SUSPENDED: freeze, then the snapshot B must end up with exactly */
         rc = sami_store_freeze(&X.st[0], mig);
@@ -496,10 +555,14 @@ static void op_host(struct fz_in *in, uint8_t op)
         R.tmp.n = w;
         rc = sami_xfer_engine_commit(X.eng[0], X.now, mig, d);
         if (rc == 0) {
-            if (X.nsnap[k] == SNAPMAX)
+            if (X.nsnap[k] == SNAPMAX) {
                 X.snaps_full[k] = 1;
-            else
-                R.snaps[k][X.nsnap[k]++] = R.tmp;
+            } else {
+                size_t i = X.nsnap[k]++, from;
+                R.snaps[k][i] = R.tmp;
+                for (int j = 0; j < 2; j++)
+                    R.snap_n[k][i][j] = (uint32_t)slice_of(&R.tmp, FZ_TYPE[j], &from);
+            }
         }
         break;
     }
