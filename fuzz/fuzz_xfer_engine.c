@@ -291,16 +291,20 @@ static void on_event(void *ctx, sami_usec_t now, const struct sami_xfer_event *e
         memset(per, 0, sizeof per);
         int n = sami_store_count(&X.st[1], &X.vm[k], per);
         FUZZ_CHECK(n >= 0);
+        /* (an authenticated peer's HELLO may name fewer types, which
+         * narrows what the install replaces: with sealed garbage in the
+         * mix, only the sum is checked) */
+        int exact = !X.tainted[0] && !X.tainted[1];
         for (unsigned t = 1; t < SAMI_STORE_COUNTS; t++) {
-            if (rep & SAMI_DI_TYPE_BIT(t))
+            if (exact && (rep & SAMI_DI_TYPE_BIT(t)))
                 FUZZ_CHECK(per[t] == ev->counts[t]);
-            else
+            else if (exact)
                 FUZZ_CHECK(ev->counts[t] == 0);
             sum += ev->counts[t];
         }
         FUZZ_CHECK(sum == ev->counts[0]);
         /* and those types come from one commit of A, whole */
-        if (!X.tainted[0] && !X.tainted[1] && !X.snaps_full[k]) {
+        if (exact && !X.snaps_full[k]) {
             int ok = 0;
             get_set(1, k, &R.tmp);
             for (size_t i = 0; i < X.nsnap[k] && !ok; i++) {
