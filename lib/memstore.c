@@ -1684,6 +1684,16 @@ static int ms_stage_foreach_values(void *ctx, uint64_t mid, sami_store_emit_valu
     return 0;
 }
 
+/* Moves a live record of m's VM beside the migration, for discard to put
+ * back exactly (activate frees it). */
+static void set_aside(struct sami_memstore *ms, struct mmig *m, uint32_t idx, unsigned type)
+{
+    l_del(ms, &m->vm->set, idx);
+    count_add(ms, m->vm, type, -1);
+    l_add(ms, &m->set, idx);
+    ms->nsaved++;
+}
+
 static int ms_stage_commit(void *ctx, uint64_t mid, uint32_t elapsed_ms, sami_usec_t now)
 {
     struct sami_memstore *ms = ctx;
@@ -1727,13 +1737,8 @@ static int ms_stage_commit(void *ctx, uint64_t mid, uint32_t elapsed_ms, sami_us
         struct mkey k;
         if (lookup && ent_key(e, &k) == 0) {
             uint32_t old = h_find(ms, &vm->set, type, &k);
-            if (old != NIL) {
-                /* kept aside so discard can put it back exactly */
-                l_del(ms, &vm->set, old);
-                count_add(ms, vm, type, -1);
-                l_add(ms, &m->set, old);
-                ms->nsaved++;
-            }
+            if (old != NIL)
+                set_aside(ms, m, old, type);
         }
         /* Rebased only when there is time to add (the transfer engine
          * passes 0: it anchors each stage_put instead); in place, since
@@ -1765,12 +1770,8 @@ static int ms_stage_commit(void *ctx, uint64_t mid, uint32_t elapsed_ms, sami_us
             uint32_t next = e->next;
             unsigned type = e->tf & EF_TYPE;
             if (!(e->tf & (EF_PENDING | EF_TOMB)) &&
-                (m->replace_types & SAMI_DI_TYPE_BIT(type))) {
-                l_del(ms, &vm->set, idx);
-                count_add(ms, vm, type, -1);
-                l_add(ms, &m->set, idx);
-                ms->nsaved++;
-            }
+                (m->replace_types & SAMI_DI_TYPE_BIT(type)))
+                set_aside(ms, m, idx, type);
             idx = next;
         }
     }
